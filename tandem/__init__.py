@@ -1,0 +1,7 @@
+"""Tandem: build, format-check, vet and test every Go and Python project of a monorepo, one JUnit report.
+
+The pipeline is four plain stages (see `tandem.workflow`): discover the
+projects, plan the tasks, run them within one CPU budget, write the report.
+"""
+
+__version__ = "0.1.0"

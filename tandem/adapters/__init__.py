@@ -1,0 +1,52 @@
+"""Language adapters: one plain module per language behind the `Adapter` protocol.
+
+An adapter knows its tools' quirks and nothing else: it turns a step into
+commands (data) and judges what those commands did into test cases. It never
+spawns a process; `tandem.run` does that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from tandem.model import Command, Context, ProcessResult, Project, Step, TestCase
+
+
+class Adapter(Protocol):
+    """What Tandem asks of a language."""
+
+    LANGUAGE: str  # "go", "python"
+    MARKER: str  # the file that makes a directory a project of this language
+    INSTALL_HINT: str  # said when the toolchain is missing
+    TEST_NEEDS_BUILD: (
+        bool  # False where the test tool reports build breaks per package itself
+    )
+
+    def local_requirements(self, path: Path) -> tuple[Path, ...]:
+        """Absolute directories of other projects this one depends on by path."""
+
+    def versions(self, root: Path) -> Mapping[str, Command]:
+        """Commands that print the tool versions, keyed by report property name."""
+
+    def commands(self, project: Project, step: Step, ctx: Context) -> Sequence[Command]:
+        """The commands for one step, run in order until one exits non-zero."""
+
+    def judge(
+        self,
+        project: Project,
+        step: Step,
+        results: Sequence[ProcessResult],
+        ctx: Context,
+    ) -> tuple[TestCase, ...]:
+        """Turn what the commands did into test cases; never green when a tool went red."""
+
+
+def _registry() -> dict[str, Adapter]:
+    from tandem.adapters import go, python
+
+    return {go.LANGUAGE: go, python.LANGUAGE: python}
+
+
+ADAPTERS: Mapping[str, Adapter] = _registry()

@@ -1,0 +1,81 @@
+"""Shared defaults for adapters: synthetic test cases and the never-green-on-red rule."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+from tandem.model import ProcessResult, Project, TestCase, Verdict
+
+TAIL_LINES = 60
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    """The last `lines` lines of `text`, marked when cut."""
+    kept = text.rstrip("\n").splitlines()
+    if len(kept) <= lines:
+        return "\n".join(kept)
+    return "\n".join([f"[... {len(kept) - lines} lines cut ...]", *kept[-lines:]])
+
+
+def describe(result: ProcessResult) -> str:
+    """The command, its exit code and the tail of its output, as invoke shows a failed command."""
+    head = f"$ {shlex.join(result.argv)}\nexit code {result.returncode}"
+    return f"{head}\n{tail(result.output)}" if result.output else head
+
+
+def passed_case(project: Project, tool: str, time: float = 0.0) -> TestCase:
+    """The one passing case that shows a clean step ran: `[gofmt]`, `[ruff]`..."""
+    return TestCase(classname=project.name, name=f"[{tool}]", time=time)
+
+
+def error_case(
+    project: Project,
+    tool: str,
+    kind: str,
+    message: str,
+    result: ProcessResult | None = None,
+) -> TestCase:
+    """A step-level error case named `[tool]`, carrying the command and its output."""
+    return TestCase(
+        classname=project.name,
+        name=f"[{tool}]",
+        time=result.duration if result else 0.0,
+        verdict=Verdict.ERROR,
+        type=kind,
+        message=message,
+        text=describe(result) if result else message,
+    )
+
+
+def special_case(
+    project: Project, tool: str, results: Sequence[ProcessResult], hint: str
+) -> TestCase | None:
+    """The error case for a missing tool or a timeout, which no adapter can judge further."""
+    last = results[-1] if results else None
+    if last is None:
+        return None
+    if last.missing:
+        message = f"{last.argv[0]}: not found on PATH; {hint}"
+        return error_case(project, tool, "tandem.missing-tool", message, last)
+    if last.timed_out:
+        message = f"timed out after {last.duration:.0f}s and was killed"
+        return error_case(project, tool, "tandem.timeout", message, last)
+    return None
+
+
+def ensure_red(
+    project: Project,
+    tool: str,
+    results: Sequence[ProcessResult],
+    cases: tuple[TestCase, ...],
+) -> tuple[TestCase, ...]:
+    """Add an error case when a command exited non-zero and no case says why."""
+    failed = next((r for r in results if r.returncode != 0), None)
+    if failed is None or any(case.red for case in cases):
+        return cases
+    message = f"{tool} exited with code {failed.returncode}"
+    return (
+        *cases,
+        error_case(project, tool, f"{tool.replace(' ', '.')}", message, failed),
+    )

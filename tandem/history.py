@@ -1,0 +1,61 @@
+"""Durations of earlier runs, kept under `.tandem/`, and the critical-path priorities they give."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tandem.model import Outcome, Step, Task
+
+FILE = "durations.json"
+# Guesses for tasks never run before: tests take longest, formatting is quick.
+DEFAULT_SECONDS = {Step.BUILD: 5.0, Step.FMT: 1.0, Step.VET: 3.0, Step.TEST: 10.0}
+
+
+def load_durations(state: Path) -> dict[str, float]:
+    """Seconds per task id from earlier runs; empty when there are none or the file is unreadable."""
+    try:
+        data = json.loads((state / FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return (
+        {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+        if isinstance(data, dict)
+        else {}
+    )
+
+
+def save_durations(
+    state: Path, known: Mapping[str, float], outcomes: Sequence[Outcome]
+) -> None:
+    """Record this run's task durations beside the ones already known (atomically)."""
+    merged = {
+        **known,
+        **{o.task.id: round(o.duration, 3) for o in outcomes if o.duration > 0},
+    }
+    state.mkdir(parents=True, exist_ok=True)
+    temp = state / f".{FILE}.{os.getpid()}"
+    temp.write_text(json.dumps(merged, indent=0, sort_keys=True), encoding="utf-8")
+    os.replace(temp, state / FILE)
+
+
+def critical_path(
+    tasks: Sequence[Task], durations: Mapping[str, float]
+) -> dict[str, float]:
+    """Each task's priority: its own duration plus the longest chain of tasks waiting on it."""
+    dependents: dict[str, list[str]] = {t.id: [] for t in tasks}
+    for task in tasks:
+        for need in task.needs:
+            dependents.setdefault(need, []).append(task.id)
+    own = {t.id: durations.get(t.id, DEFAULT_SECONDS[t.step]) for t in tasks}
+    longest: dict[str, float] = {}
+
+    def chain(task_id: str) -> float:
+        if task_id not in longest:
+            after = (chain(d) for d in dependents.get(task_id, ()))
+            longest[task_id] = own.get(task_id, 0.0) + max(after, default=0.0)
+        return longest[task_id]
+
+    return {t.id: chain(t.id) for t in tasks}

@@ -1,0 +1,187 @@
+"""Tandem's vocabulary: projects, steps, commands, tasks, test cases and outcomes.
+
+Everything here is a frozen value passed between the four stages
+(discover, plan, run, report); nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class TandemError(Exception):
+    """A usage or configuration mistake: printed as one line, exit code 2."""
+
+
+class Step(str, enum.Enum):
+    """The checks Tandem runs on every project, in the order a person reads them."""
+
+    BUILD = "build"
+    FMT = "fmt"
+    VET = "vet"
+    TEST = "test"
+
+
+class Status(str, enum.Enum):
+    """How a task ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+class Verdict(str, enum.Enum):
+    """How one test case ended; the values are the JUnit element names."""
+
+    PASSED = "passed"
+    FAILURE = "failure"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A Go module or Python project found under the root."""
+
+    name: str
+    language: str
+    path: Path  # absolute
+    needs: tuple[str, ...] = ()  # names of projects whose build this one waits for
+    timeout: float | None = None
+    args: Mapping[Step, tuple[str, ...]] = field(default_factory=dict)
+    skip: frozenset[Step] = frozenset()
+
+
+@dataclass(frozen=True)
+class Command:
+    """One process to run: data only; `tandem.run` is the one module that spawns it."""
+
+    argv: tuple[str, ...]
+    cwd: Path
+    env: Mapping[str, str] = field(
+        default_factory=dict
+    )  # added to the inherited environment
+    stamp: Path | None = None  # written by the runner when the command exits 0
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What one command did."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+    duration: float = 0.0
+    timed_out: bool = False
+    missing: bool = False  # argv[0] was not found
+
+    @property
+    def output(self) -> str:
+        """Both streams, for people."""
+        return "\n".join(s for s in (self.stdout, self.stderr) if s)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a task's command runs and what share of the machine it holds."""
+
+    root: Path
+    dist: Path  # root/dist/<project>: build output
+    state: Path  # root/.tandem: state kept between runs (environments, durations)
+    workdir: Path  # a fresh directory for this task alone (reports the tool writes)
+    slots: int = 1  # CPU slots this task holds: decides go -p, GOMAXPROCS and pytest -n
+    timeout: float = 900.0
+    fix: bool = False  # fmt rewrites files instead of checking them
+
+
+@dataclass(frozen=True)
+class Task:
+    """One step of one project, and the tasks it waits for."""
+
+    project: Project
+    step: Step
+    needs: tuple[str, ...] = ()  # task ids that must pass first
+
+    @property
+    def id(self) -> str:
+        """`project:step`, unique in a plan."""
+        return f"{self.project.name}:{self.step.value}"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """An earlier failed attempt of a test that was run more than once."""
+
+    verdict: Verdict  # FAILURE or ERROR
+    message: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class TestCase:
+    """One JUnit test case: a test, a finding, or a synthetic case for a step."""
+
+    __test__ = False  # not a pytest class
+
+    classname: str
+    name: str
+    time: float = 0.0
+    verdict: Verdict = Verdict.PASSED
+    type: str = ""  # e.g. go.test, fmt.black, tandem.timeout
+    message: str = ""
+    text: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    file: str | None = None  # project-relative, "/" separated (extended flavour)
+    line: int | None = None  # 1-based (extended flavour)
+    properties: tuple[tuple[str, str], ...] = ()  # extended flavour only
+    attempts: tuple[
+        Attempt, ...
+    ] = ()  # earlier failures: flaky* if this passed, rerun* if not
+
+    @property
+    def red(self) -> bool:
+        """True for a failure or an error."""
+        return self.verdict in (Verdict.FAILURE, Verdict.ERROR)
+
+
+def status_of(cases: tuple[TestCase, ...]) -> Status:
+    """The task status that its test cases add up to: an error outranks a failure."""
+    verdicts = {case.verdict for case in cases}
+    if Verdict.ERROR in verdicts:
+        return Status.ERROR
+    if Verdict.FAILURE in verdicts:
+        return Status.FAILED
+    if verdicts == {Verdict.SKIPPED}:
+        return Status.SKIPPED
+    return Status.PASSED
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, to the second."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished task: truthy unless it failed or errored."""
+
+    task: Task
+    cases: tuple[TestCase, ...]
+    started: datetime = field(default_factory=utcnow)
+    duration: float = 0.0
+    properties: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def status(self) -> Status:
+        """Derived from the cases, so the report and the exit code always agree."""
+        return status_of(self.cases)
+
+    def __bool__(self) -> bool:
+        return self.status not in (Status.FAILED, Status.ERROR)

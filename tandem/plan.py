@@ -1,0 +1,49 @@
+"""Stage 2: projects x steps -> tasks, each knowing which tasks must pass before it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from tandem.adapters import ADAPTERS
+from tandem.model import Project, Step, TandemError, Task
+
+
+def make_plan(
+    projects: Sequence[Project], steps: Sequence[Step], named: Iterable[str] = ()
+) -> tuple[Task, ...]:
+    """The tasks for `steps` on the named projects (default: all), plus the builds they wait for."""
+    by_name = {p.name: p for p in projects}
+    chosen = _check_names(by_name, named) or set(by_name)
+    wanted = {(n, s) for n in chosen for s in steps if s not in by_name[n].skip}
+    tasks: dict[tuple[str, Step], Task] = {}
+    while wanted:
+        name, step = wanted.pop()
+        needs = [
+            n for n in _needs(by_name[name], step) if n[1] not in by_name[n[0]].skip
+        ]
+        tasks[(name, step)] = Task(
+            by_name[name], step, tuple(f"{n}:{s.value}" for n, s in needs)
+        )
+        wanted.update(need for need in needs if need not in tasks)
+    order = list(Step)
+    return tuple(
+        sorted(tasks.values(), key=lambda t: (t.project.name, order.index(t.step)))
+    )
+
+
+def _check_names(by_name: dict[str, Project], named: Iterable[str]) -> set[str]:
+    names = set(named)
+    for name in sorted(names - set(by_name)):
+        known = ", ".join(sorted(by_name))
+        raise TandemError(f"no project named {name!r} (known: {known})")
+    return names
+
+
+def _needs(project: Project, step: Step) -> list[tuple[str, Step]]:
+    """Builds a step waits for: its own (where the test tool needs it) and its needed projects'."""
+    if step not in (Step.BUILD, Step.TEST):
+        return []
+    own = step is Step.TEST and ADAPTERS[project.language].TEST_NEEDS_BUILD
+    return [(project.name, Step.BUILD)] * own + [
+        (name, Step.BUILD) for name in project.needs
+    ]

@@ -1,0 +1,183 @@
+"""What people read: a line per finished task, the end-of-run summary and a Markdown summary.
+
+The red cases come last, just above the totals, where the eye lands when a run
+ends. The closing line `tandem: N passed, N failed, N skipped` is read by CI
+tooling, so it is never coloured. Whether to colour is the caller's decision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from tandem.model import Outcome, Status, TestCase, Verdict
+from tandem.report.junit import clean, message_text, report_cases
+
+LABELS = {
+    Status.PASSED: "PASS",
+    Status.FAILED: "FAIL",
+    Status.ERROR: "ERROR",
+    Status.SKIPPED: "SKIP",
+}
+COLOURS = {
+    Status.PASSED: "32",
+    Status.FAILED: "31",
+    Status.ERROR: "31",
+    Status.SKIPPED: "33",
+}
+ICONS = {
+    Status.PASSED: "✅",
+    Status.FAILED: "❌",
+    Status.ERROR: "💥",
+    Status.SKIPPED: "⏭️",
+}
+SHOWN_CASES = 30  # red cases shown in full; the report has the rest
+SHOWN_LINES = 8  # lines of each red case's text in the terminal
+MARKDOWN_LINES = 20
+LINE_WIDTH = 300
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _counts(cases: Iterable[TestCase]) -> dict[Verdict, int]:
+    counts = dict.fromkeys(Verdict, 0)
+    for case in cases:
+        counts[case.verdict] += 1
+    return counts
+
+
+def _all_cases(outcomes: Iterable[Outcome]) -> list[tuple[Outcome, TestCase]]:
+    return [(outcome, case) for outcome in outcomes for case in report_cases(outcome)]
+
+
+def task_line(outcome: Outcome, color: bool = False) -> str:
+    """One line for a finished task: verdict, project:step, what its cases add up to, seconds."""
+    status = outcome.status
+    label = _paint(f"{LABELS[status]:<5}", COLOURS[status], color)
+    return f"{label} {outcome.task.id}  {_detail(outcome)}  {outcome.duration:.2f}s"
+
+
+def _detail(outcome: Outcome) -> str:
+    cases = report_cases(outcome)
+    if outcome.status is Status.SKIPPED:
+        reasons = (message_text(case.message) for case in cases)
+        return next((reason for reason in reasons if reason), "skipped")
+    counts = _counts(cases)
+    parts = [f"{counts[Verdict.FAILURE]} failed"] if counts[Verdict.FAILURE] else []
+    errors = counts[Verdict.ERROR]
+    parts += [f"{errors} error" + ("s" if errors > 1 else "")] if errors else []
+    parts += [f"{counts[Verdict.SKIPPED]} skipped"] if counts[Verdict.SKIPPED] else []
+    return ", ".join([f"{counts[Verdict.PASSED]} passed", *parts])
+
+
+def closing_line(outcomes: Sequence[Outcome]) -> str:
+    """`tandem: N passed, N failed, N skipped`, errors counted as failed."""
+    counts = _counts(case for _, case in _all_cases(outcomes))
+    failed = counts[Verdict.FAILURE] + counts[Verdict.ERROR]
+    passed, skipped = counts[Verdict.PASSED], counts[Verdict.SKIPPED]
+    return f"tandem: {passed} passed, {failed} failed, {skipped} skipped"
+
+
+def totals_line(outcomes: Sequence[Outcome], elapsed: float) -> str:
+    """Tests, tasks and seconds, worded so that it never reads like the closing line."""
+    counts = _counts(case for _, case in _all_cases(outcomes))
+    tests = sum(counts.values())
+    return (
+        f"{tests} tests in {len(outcomes)} tasks, {elapsed:.2f}s:"
+        f" passed {counts[Verdict.PASSED]}, failures {counts[Verdict.FAILURE]},"
+        f" errors {counts[Verdict.ERROR]}, skipped {counts[Verdict.SKIPPED]}"
+    )
+
+
+def _red(outcomes: Sequence[Outcome]) -> list[tuple[Outcome, TestCase]]:
+    return [(outcome, case) for outcome, case in _all_cases(outcomes) if case.red]
+
+
+def _excerpt(case: TestCase, lines: int) -> list[str]:
+    """The message, then the first `lines` lines of the text, each cut to LINE_WIDTH."""
+    message = message_text(case.message)
+    body = [line[:LINE_WIDTH] for line in clean(case.text).strip("\n").split("\n")]
+    body = body[1:] if message and body and body[0].strip() == message else body
+    head = ([message] if message else []) + [line for line in body if line.strip()]
+    cut = len(head) - lines
+    return head[:lines] + ([f"... ({cut} more lines)"] if cut > 0 else [])
+
+
+def text_summary(
+    outcomes: Sequence[Outcome], elapsed: float, color: bool = False
+) -> str:
+    """The end-of-run summary: skipped tasks, red cases at the bottom, then the totals."""
+    skip = _paint("SKIP ", COLOURS[Status.SKIPPED], color)
+    skipped = [o for o in outcomes if o.status is Status.SKIPPED]
+    lines = [f"{skip} {o.task.id}  {_detail(o)}" for o in skipped]
+    red = _red(outcomes)
+    for outcome, case in red[:SHOWN_CASES]:
+        lines += _red_lines(outcome, case, color)
+    if len(red) > SHOWN_CASES:
+        lines.append(
+            f"... and {len(red) - SHOWN_CASES} more red cases in the JUnit report"
+        )
+    lines += ["", totals_line(outcomes, elapsed), closing_line(outcomes)]
+    return "\n".join(lines if lines[0] else lines[1:]) + "\n"
+
+
+def _red_lines(outcome: Outcome, case: TestCase, color: bool) -> list[str]:
+    label = LABELS[Status.ERROR if case.verdict is Verdict.ERROR else Status.FAILED]
+    where = f"{outcome.task.id}  {clean(case.classname)}/{clean(case.name)}"
+    excerpt = [f"      {line}" for line in _excerpt(case, SHOWN_LINES)]
+    return [f"{_paint(f'{label:<5}', COLOURS[Status.FAILED], color)} {where}", *excerpt]
+
+
+def markdown_summary(outcomes: Sequence[Outcome], elapsed: float) -> str:
+    """A CI step summary: the totals, one table row per task, red cases in short code blocks."""
+    good = all(outcomes)
+    heading = f"## {'✅' if good else '❌'} {closing_line(outcomes)}"
+    lines = [heading, "", totals_line(outcomes, elapsed), "", *_table(outcomes)]
+    red = _red(outcomes)
+    if red:
+        lines += ["", "### Failures"]
+    for outcome, case in red[:SHOWN_CASES]:
+        lines += [
+            "",
+            f"**{_md(outcome.task.id)}** {_code(case.classname)} {_code(case.name)}",
+        ]
+        lines += _block(_excerpt(case, MARKDOWN_LINES))
+    if len(red) > SHOWN_CASES:
+        lines += [
+            "",
+            f"… and {len(red) - SHOWN_CASES} more red cases in the JUnit report.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _table(outcomes: Sequence[Outcome]) -> list[str]:
+    rows = ["| Task | Result | Passed | Failed | Errors | Skipped | Time |"]
+    rows.append("|---|---|--:|--:|--:|--:|--:|")
+    for outcome in outcomes:
+        counts, status = _counts(report_cases(outcome)), outcome.status
+        cells = [_md(outcome.task.id), f"{ICONS[status]} {LABELS[status]}"]
+        cells += [str(counts[verdict]) for verdict in Verdict]
+        rows.append(f"| {' | '.join(cells)} | {outcome.duration:.2f}s |")
+    return rows
+
+
+def _md(text: str) -> str:
+    """Plain text safe inside a table cell or a bold span."""
+    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", clean(text))
+
+
+def _code(text: str) -> str:
+    """An inline code span that holds any backticks `text` contains."""
+    text = clean(text).replace("\n", " ")
+    ticks = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _block(lines: list[str]) -> list[str]:
+    """A fenced code block longer than any backtick run inside it."""
+    runs = re.findall("`+", "\n".join(lines))
+    fence = "`" * max([3, *(len(run) + 1 for run in runs)])
+    return [f"{fence}text", *lines, fence]

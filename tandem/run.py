@@ -1,0 +1,105 @@
+"""The one module that spawns processes: commands in their own process groups, and the scheduler.
+
+Each command runs with stdin closed, its own `env=`, stdout and stderr kept
+apart, and in a new session so that a timeout or an interrupt can stop the
+whole process group (SIGTERM, a grace period, then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Sequence
+
+from tandem.model import Command, ProcessResult
+
+GRACE = 3.0  # seconds between SIGTERM and SIGKILL
+
+
+async def run_process(command: Command, deadline: float) -> ProcessResult:
+    """Run one command until it exits or the monotonic `deadline` passes."""
+    start = time.monotonic()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *command.argv,
+            cwd=command.cwd,
+            env={**os.environ, **command.env},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return ProcessResult(
+            command.argv, 127, stderr=f"{command.argv[0]}: {exc.strerror}", missing=True
+        )
+    communicate = asyncio.ensure_future(proc.communicate())
+    timed_out = False
+    try:
+        out, err = await asyncio.wait_for(
+            asyncio.shield(communicate), max(0.0, deadline - start)
+        )
+    except TimeoutError:
+        timed_out = True
+        out, err = await _stop(proc, communicate)
+    except asyncio.CancelledError:
+        await _stop(proc, communicate)
+        raise
+    if proc.returncode == 0 and command.stamp is not None:
+        command.stamp.write_text(" ".join(command.argv))
+    return ProcessResult(
+        command.argv,
+        proc.returncode if proc.returncode is not None else -signal.SIGKILL,
+        _decode(out),
+        _decode(err),
+        time.monotonic() - start,
+        timed_out=timed_out,
+    )
+
+
+async def _stop(
+    proc: asyncio.subprocess.Process, communicate: asyncio.Future
+) -> tuple[bytes, bytes]:
+    """SIGTERM the process group, then SIGKILL it after the grace period; collect what it wrote."""
+    _signal_group(proc.pid, signal.SIGTERM)
+    try:
+        return await asyncio.wait_for(asyncio.shield(communicate), GRACE)
+    except TimeoutError:
+        _signal_group(proc.pid, signal.SIGKILL)
+        return await communicate
+    finally:
+        # Grandchildren that outlived the leader still belong to the group.
+        _signal_group(proc.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _decode(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", errors="replace")
+
+
+async def run_commands(
+    commands: Sequence[Command], timeout: float
+) -> tuple[ProcessResult, ...]:
+    """Run commands in order, within one timeout, until one exits non-zero."""
+    deadline = time.monotonic() + timeout
+    results: list[ProcessResult] = []
+    for command in commands:
+        results.append(await run_process(command, deadline))
+        if results[-1].returncode != 0:
+            break
+    return tuple(results)
+
+
+def run_commands_sync(
+    commands: Sequence[Command], timeout: float = 900.0
+) -> tuple[ProcessResult, ...]:
+    """`run_commands` for callers outside an event loop (tests, one-off probes)."""
+    return asyncio.run(run_commands(commands, timeout))

@@ -1,0 +1,214 @@
+"""The scheduler: runs a task graph within one CPU budget, longest path first.
+
+A task holds CPU slots while it runs; the slots decide its tools' inner
+parallelism, so outer times inner never exceeds the budget. When every slot is
+held but the machine's CPUs sit idle (tests waiting on I/O or timers), one more
+task is admitted per poll, up to a cap, the way `make -l` reads the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import traceback
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from tandem.model import Outcome, Step, Task, TestCase, Verdict
+
+Execute = Callable[[Task, int], Awaitable[Outcome]]
+POLL = 0.5  # seconds between looks at the CPU while every slot is held
+
+
+@dataclass(frozen=True)
+class Budget:
+    """CPU slots shared by all running tasks, and the most tasks at once when cores sit idle."""
+
+    slots: int
+    cap: int
+
+    @classmethod
+    def for_machine(cls, jobs: int | None, cpus: int | None = None) -> Budget:
+        """`-j N` fixes the count at N; otherwise one slot per CPU, up to 4x when CPUs idle."""
+        cpus = cpus or os.cpu_count() or 1
+        return cls(jobs, jobs) if jobs else cls(cpus, 4 * cpus)
+
+
+class ProcStatGauge:
+    """Idle CPUs since the last reading, from /proc/stat (0 where there is none)."""
+
+    def __init__(self) -> None:
+        self._last = self._read()
+
+    @staticmethod
+    def _read() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = [int(v) for v in stat.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        return sum(fields[3:5]), sum(fields[:8])  # idle + iowait, all but guest time
+
+    def idle_cpus(self) -> float:
+        """How many CPUs were idle, on average, since the previous call."""
+        now, last = self._read(), self._last
+        self._last = now
+        if now is None or last is None or now[1] <= last[1]:
+            return 0.0
+        return (now[0] - last[0]) / (now[1] - last[1]) * (os.cpu_count() or 1)
+
+
+def case_for(task: Task, verdict: Verdict, kind: str, message: str) -> Outcome:
+    """An outcome for a task that did not run: one `[step]` case saying why."""
+    name = f"[{task.step.value}]"
+    case = TestCase(
+        task.project.name,
+        name,
+        verdict=verdict,
+        type=kind,
+        message=message,
+        text=message,
+    )
+    return Outcome(task, (case,))
+
+
+async def run_plan(
+    tasks: Sequence[Task],
+    execute: Execute,
+    budget: Budget,
+    *,
+    priority: Mapping[str, float] | None = None,
+    fail_fast: bool = False,
+    gauge: ProcStatGauge | None = None,
+    stop: asyncio.Event | None = None,
+) -> list[Outcome]:
+    """Run every task once its needs are done; an outcome for each task, in plan order."""
+    run = _Run(
+        tasks,
+        execute,
+        budget,
+        priority or {},
+        fail_fast,
+        gauge,
+        stop or asyncio.Event(),
+    )
+    return await run.go()
+
+
+class _Run:
+    def __init__(
+        self, tasks, execute, budget, priority, fail_fast, gauge, stop
+    ) -> None:
+        self.tasks, self.execute, self.budget = tasks, execute, budget
+        self.priority, self.fail_fast, self.gauge, self.stop = (
+            priority,
+            fail_fast,
+            gauge,
+            stop,
+        )
+        self.waiting = {t.id: t for t in tasks}
+        self.done: dict[str, Outcome] = {}
+        self.running: dict[asyncio.Task, tuple[Task, int]] = {}
+        self.halted = False
+
+    async def go(self) -> list[Outcome]:
+        stopper = asyncio.ensure_future(self.stop.wait())
+        extra = False
+        while self.waiting or self.running:
+            while self._admit(extra):
+                extra = False
+            if not self.running:
+                break
+            polling = self.gauge is not None and len(self.running) < self.budget.cap
+            done, _ = await asyncio.wait(
+                [*self.running, stopper],
+                timeout=POLL if polling else None,
+                return_when="FIRST_COMPLETED",
+            )
+            if stopper in done:
+                await self._interrupt()
+            for finished in done & set(self.running):
+                self._finish(finished)
+            idle = self.gauge.idle_cpus() if self.gauge else 0.0
+            extra = not done and idle >= 1.0
+        stopper.cancel()
+        return [self.done[t.id] for t in self.tasks]
+
+    def _ready(self) -> list[Task]:
+        ready = [
+            t for t in self.waiting.values() if all(n in self.done for n in t.needs)
+        ]
+        return sorted(ready, key=lambda t: (-self.priority.get(t.id, 0.0), t.id))
+
+    def _admit(self, extra: bool) -> bool:
+        """Start or settle what can be; True when something changed."""
+        changed = False
+        ready = self._ready()
+        for index, task in enumerate(ready):
+            if self._settle(task):
+                changed = True
+                continue
+            slots = self._slots(task, others=len(ready) - index - 1)
+            if not slots:
+                if not (extra and len(self.running) < self.budget.cap):
+                    break
+                slots, extra = 1, False
+            self._start(task, slots)
+            changed = True
+        return changed
+
+    def _settle(self, task: Task) -> bool:
+        """Give a task that must not run its outcome now; False when it should run."""
+        failed = [n for n in task.needs if not self.done[n]]
+        if failed:
+            why = f"not run: needs {', '.join(failed)}, which did not pass"
+            self._record(case_for(task, Verdict.ERROR, "tandem.needs", why))
+        elif self.stop.is_set():
+            self._record(
+                case_for(
+                    task, Verdict.ERROR, "tandem.interrupted", "not run: interrupted"
+                )
+            )
+        elif self.halted:
+            why = "not run: stopped after the first failure (--fail-fast)"
+            self._record(case_for(task, Verdict.SKIPPED, "tandem.stopped", why))
+        return task.id in self.done
+
+    def _slots(self, task: Task, others: int) -> int:
+        """Free slots for this task: one, or more for a test step when nothing else waits."""
+        free = self.budget.slots - sum(slots for _, slots in self.running.values())
+        if free < 1:
+            return 0
+        return max(1, free - others) if task.step is Step.TEST else 1
+
+    def _start(self, task: Task, slots: int) -> None:
+        del self.waiting[task.id]
+        self.running[asyncio.ensure_future(self.execute(task, slots))] = (task, slots)
+
+    def _finish(self, future: asyncio.Task) -> None:
+        task, _ = self.running.pop(future)
+        if future.cancelled():
+            outcome = case_for(
+                task, Verdict.ERROR, "tandem.interrupted", "interrupted while running"
+            )
+        elif future.exception() is not None:
+            text = "".join(traceback.format_exception(future.exception()))
+            outcome = case_for(
+                task, Verdict.ERROR, "tandem.crash", f"Tandem failed: {text}"
+            )
+        else:
+            outcome = future.result()
+        self._record(outcome)
+
+    def _record(self, outcome: Outcome) -> None:
+        self.waiting.pop(outcome.task.id, None)
+        self.done[outcome.task.id] = outcome
+        self.halted = self.halted or (self.fail_fast and not outcome)
+
+    async def _interrupt(self) -> None:
+        for future in self.running:
+            future.cancel()
+        if self.running:
+            await asyncio.wait(self.running)
+        for future in list(self.running):
+            self._finish(future)

@@ -1,0 +1,381 @@
+"""The Python adapter running the real uv, pip, black, ruff and pytest on tiny projects."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tandem.adapters import python, venv
+from tandem.model import Command, ProcessResult, Step, Verdict
+from tandem.run import run_commands_sync
+from tests.pyfixtures import (
+    PYTEST,
+    XDIST,
+    context,
+    package,
+    project,
+    pyproject,
+    run_step,
+    write_tree,
+)
+
+TESTS = {"tests/test_add.py": """
+        from shared import add
+
+
+        def test_add():
+            assert add(1, 2) == 3
+
+
+        def test_zero():
+            assert add(0, 0) == 0
+        """}
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Root of a built project `shared` with pytest and pytest-xdist in its environment."""
+    root = tmp_path_factory.mktemp("shared")
+    path = write_tree(root / "shared", {**package("shared", (PYTEST, XDIST)), **TESTS})
+    run = run_step(project(path), Step.BUILD, context(root, "build"))
+    assert [c.verdict for c in run.cases] == [Verdict.PASSED], run.results[-1].output
+    return root
+
+
+def scenario(
+    shared: Path, tmp_path: Path, files: dict[str, str], test: tuple[str, ...] = ()
+):
+    """A directory of test files run with the shared environment (environments go by name)."""
+    path = write_tree(
+        tmp_path / "scenario", {"pyproject.toml": pyproject("scenario", test)}
+    )
+    return project(write_tree(path, files), name="shared")
+
+
+def step_names(run) -> list[tuple[str, str, Verdict]]:
+    """(classname, name, verdict) of every case."""
+    return [(case.classname, case.name, case.verdict) for case in run.cases]
+
+
+def test_green_project_passes_every_step(shared: Path) -> None:
+    proj = project(shared / "shared")
+    build = run_step(proj, Step.BUILD, context(shared, "green-build"))
+    assert len(build.commands) == 1  # the environment is fresh: only the wheel is built
+    assert step_names(build) == [("shared", "[wheel]", Verdict.PASSED)]
+    assert list((shared / "dist").glob("shared-0.1.0-*.whl"))
+    assert step_names(run_step(proj, Step.FMT, context(shared, "green-fmt"))) == [
+        ("shared", "[black]", Verdict.PASSED)
+    ]
+    assert step_names(run_step(proj, Step.VET, context(shared, "green-vet"))) == [
+        ("shared", "[ruff]", Verdict.PASSED)
+    ]
+    assert step_names(run_step(proj, Step.TEST, context(shared, "green-test"))) == [
+        ("shared/tests.test_add", "test_add", Verdict.PASSED),
+        ("shared/tests.test_add", "test_zero", Verdict.PASSED),
+    ]
+
+
+def test_environment_is_built_once_and_rebuilt_when_pyproject_changes(
+    tmp_path: Path,
+) -> None:
+    path = write_tree(tmp_path / "solo", package("solo"))
+    ctx = context(tmp_path, "first")
+    first = run_step(project(path), Step.BUILD, ctx)
+    assert [c.argv[1] for c in first.commands] == ["venv", "pip", "-c", "build"]
+    assert step_names(first) == [("solo", "[wheel]", Verdict.PASSED)]
+    stamp = first.commands[-2].stamp
+    assert stamp is not None and stamp.read_text().endswith(first.commands[-2].argv[-1])
+    assert python.commands(project(path), Step.BUILD, ctx)[0].argv[1] == "build"
+    (path / "pyproject.toml").write_text(
+        pyproject("solo", extra='description = "changed"\n')
+    )
+    again = python.commands(project(path), Step.BUILD, ctx)
+    assert [c.argv[1] for c in again] == ["venv", "pip", "-c", "build"]
+    assert again[-2].argv[-1] != first.commands[-2].argv[-1]
+
+
+def test_venv_and_pip_path_builds_and_reuses_the_environment(tmp_path: Path) -> None:
+    path = write_tree(tmp_path / "plain", package("plain"))
+    ctx = context(tmp_path, "pip")
+    build = run_step(project(path), Step.BUILD, ctx, uv=None)
+    assert build.commands[0].argv[1:3] == ("-m", "venv")
+    assert build.commands[-1].argv[1:4] == ("-m", "pip", "wheel")
+    assert step_names(build) == [("plain", "[wheel]", Verdict.PASSED)], build.results[
+        -1
+    ].output
+    assert list((tmp_path / "dist").glob("plain-0.1.0-*.whl"))
+    reused = python.commands(project(path), Step.BUILD, ctx, uv=None)
+    assert [c.argv[1:4] for c in reused] == [("-m", "pip", "wheel")]
+    python_exe = str(venv.venv_python(venv.venv_dir(project(path), ctx)))
+    probe = Command(
+        (python_exe, "-c", "import plain; print(plain.add(2, 3))"), tmp_path
+    )
+    assert run_commands_sync([probe])[0].stdout == "5\n"
+
+
+def test_local_path_requirements_are_found_and_installed_editable(
+    tmp_path: Path,
+) -> None:
+    lib = write_tree(tmp_path / "lib", package("lib"))
+    sources = '\n[tool.uv.sources]\nlib = { path = "../lib" }\n'
+    app = write_tree(
+        tmp_path / "app", package("app", extra=f'dependencies = ["lib"]\n{sources}')
+    )
+    assert python.local_requirements(app) == (lib,)
+    ctx = context(tmp_path, "app")
+    build = run_step(project(app), Step.BUILD, ctx)
+    assert step_names(build) == [("app", "[wheel]", Verdict.PASSED)], build.results[
+        -1
+    ].output
+    python_exe = str(venv.venv_python(venv.venv_dir(project(app), ctx)))
+    probe = Command((python_exe, "-c", "import lib; print(lib.__file__)"), tmp_path)
+    assert (
+        run_commands_sync([probe])[0].stdout
+        == f"{lib / 'src' / 'lib' / '__init__.py'}\n"
+    )
+
+
+def test_local_requirements_from_file_urls(tmp_path: Path) -> None:
+    for name in ("one", "two", "three"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "archive.whl").write_text("")
+    deps = [
+        f"one @ file://{tmp_path / 'one'}",
+        "two @ file:../two",
+        "archive @ file:../archive.whl",
+        "remote @ https://example.invalid/remote.tar.gz",
+        "plain>=1",
+    ]
+    extra = f"dependencies = {deps!r}\n".replace("'", '"')
+    groups = '\n[dependency-groups]\ntest = ["three @ file:../three"]\n'
+    app = write_tree(
+        tmp_path / "app", {"pyproject.toml": pyproject("app", extra=extra + groups)}
+    )
+    assert python.local_requirements(app) == (
+        tmp_path / "one",
+        tmp_path / "three",
+        tmp_path / "two",
+    )
+
+
+def test_environment_failure_is_a_venv_error(tmp_path: Path) -> None:
+    sources = '\n[tool.uv.sources]\nghost = { path = "../ghost" }\n'
+    path = write_tree(
+        tmp_path / "bad", package("bad", extra=f'dependencies = ["ghost"]\n{sources}')
+    )
+    run = run_step(project(path), Step.BUILD, context(tmp_path, "bad"))
+    (case,) = run.cases
+    assert (case.classname, case.name, case.verdict) == ("bad", "[venv]", Verdict.ERROR)
+    assert case.type == "python.build"
+    assert case.message.startswith("could not create the environment")
+    assert "ghost" in case.text
+
+
+def test_wheel_failure_is_a_wheel_error(tmp_path: Path) -> None:
+    proj = project(tmp_path)
+    results = (
+        ProcessResult(("uv", "pip", "install", "-e", "."), 0),
+        ProcessResult(
+            ("uv", "build", "--wheel"), 2, stderr="error: Failed to build `x`\n"
+        ),
+    )
+    (case,) = python.judge(proj, Step.BUILD, results, context(tmp_path, "wheel"))
+    assert (case.name, case.verdict, case.type) == (
+        "[wheel]",
+        Verdict.ERROR,
+        "python.build",
+    )
+    assert case.message == "could not build the wheel: error: Failed to build `x`"
+
+
+def test_failing_and_skipped_tests(shared: Path, tmp_path: Path) -> None:
+    files = {"tests/test_mixed.py": """
+            import pytest
+
+
+            def test_fails():
+                assert 1 == 2
+
+
+            @pytest.mark.skip(reason="later")
+            def test_skipped():
+                pass
+            """}
+    run = run_step(
+        scenario(shared, tmp_path, files), Step.TEST, context(shared, tmp_path.name)
+    )
+    assert run.results[-1].returncode == 1
+    cases = run.by_name()
+    assert (cases["test_fails"].verdict, cases["test_fails"].line) == (
+        Verdict.FAILURE,
+        4,
+    )
+    assert cases["test_fails"].classname == "shared/tests.test_mixed"
+    assert cases["test_skipped"].verdict is Verdict.SKIPPED
+    assert cases["test_skipped"].message == "later"
+
+
+def test_no_tests_is_a_skipped_pytest_case(shared: Path, tmp_path: Path) -> None:
+    files = {"tests/test_nothing.py": "def helper():\n    return 1\n"}
+    run = run_step(
+        scenario(shared, tmp_path, files), Step.TEST, context(shared, tmp_path.name)
+    )
+    assert run.results[-1].returncode == 5
+    assert step_names(run) == [("shared", "[pytest]", Verdict.SKIPPED)]
+
+
+def test_collection_error_is_an_error_case(shared: Path, tmp_path: Path) -> None:
+    files = {
+        "tests/test_broken.py": "import missing_module_xyz\n\n\ndef test_x():\n    pass\n"
+    }
+    run = run_step(
+        scenario(shared, tmp_path, files), Step.TEST, context(shared, tmp_path.name)
+    )
+    assert run.results[-1].returncode == 2
+    (case,) = run.cases
+    assert (case.classname, case.name) == ("shared/(collection)", "tests.test_broken")
+    assert (case.verdict, case.type) == (Verdict.ERROR, "pytest.collection")
+
+
+def test_xdist_workers_when_declared_and_slots_allow(
+    shared: Path, tmp_path: Path
+) -> None:
+    proj = scenario(shared, tmp_path, TESTS, test=(PYTEST, XDIST))
+    run = run_step(proj, Step.TEST, context(shared, tmp_path.name, slots=2))
+    assert run.commands[-1].argv[-2:] == ("-n", "2")
+    assert "created: 2/2 workers" in run.results[-1].stdout
+    assert [c.verdict for c in run.cases] == [Verdict.PASSED, Verdict.PASSED]
+
+
+def test_no_xdist_workers_without_declaration_or_slots(tmp_path: Path) -> None:
+    undeclared = write_tree(
+        tmp_path / "a", {"pyproject.toml": pyproject("a", (PYTEST,))}
+    )
+    declared = write_tree(
+        tmp_path / "b", {"pyproject.toml": pyproject("b", (PYTEST, XDIST))}
+    )
+    two, one = context(tmp_path, "two", slots=2), context(tmp_path, "one")
+    assert "-n" not in python.commands(project(undeclared), Step.TEST, two)[0].argv
+    assert "-n" not in python.commands(project(declared), Step.TEST, one)[0].argv
+    with_args = project(declared, test_args=("-k", "add"))
+    assert python.commands(with_args, Step.TEST, two)[0].argv[-4:] == (
+        "-n",
+        "2",
+        "-k",
+        "add",
+    )
+
+
+def test_unformatted_file_is_a_black_failure(tmp_path: Path) -> None:
+    files = {**package("fmt"), "src/fmt/ugly.py": 'x = {  "a":1 }\n'}
+    proj = project(write_tree(tmp_path / "fmt", files))
+    run = run_step(proj, Step.FMT, context(tmp_path, "check"))
+    (case,) = run.cases
+    assert (case.classname, case.name) == ("fmt/src/fmt", "black: src/fmt/ugly.py")
+    assert (case.verdict, case.type, case.file, case.line) == (
+        Verdict.FAILURE,
+        "fmt.black",
+        "src/fmt/ugly.py",
+        1,
+    )
+    assert '+x = {"a": 1}' in case.text
+    fixed = run_step(proj, Step.FMT, context(tmp_path, "fix", fix=True))
+    assert step_names(fixed) == [("fmt", "[black]", Verdict.PASSED)]
+    assert (proj.path / "src/fmt/ugly.py").read_text() == 'x = {"a": 1}\n'
+
+
+def test_unparsable_file_is_a_black_error(tmp_path: Path) -> None:
+    files = {**package("bad"), "broken.py": "def f(:\n    pass\n"}
+    run = run_step(
+        project(write_tree(tmp_path / "bad", files)), Step.FMT, context(tmp_path, "b")
+    )
+    assert run.results[-1].returncode == 123
+    (case,) = run.cases
+    assert (case.classname, case.name, case.verdict) == (
+        "bad",
+        "[black]",
+        Verdict.ERROR,
+    )
+    assert case.message.startswith("error: cannot parse")
+    assert "broken.py" in case.text
+
+
+def test_ruff_finding_is_a_vet_failure(tmp_path: Path) -> None:
+    files = {**package("lint"), "src/lint/mod.py": "import os\n"}
+    run = run_step(
+        project(write_tree(tmp_path / "lint", files)), Step.VET, context(tmp_path, "v")
+    )
+    (case,) = run.cases
+    assert (case.classname, case.name) == (
+        "lint/src/lint",
+        "ruff: src/lint/mod.py:1:8 F401",
+    )
+    assert (case.verdict, case.type, case.file, case.line) == (
+        Verdict.FAILURE,
+        "vet.ruff",
+        "src/lint/mod.py",
+        1,
+    )
+    assert case.message == "`os` imported but unused"
+
+
+def test_ruff_configuration_error_is_a_vet_error(tmp_path: Path) -> None:
+    files = package("conf", extra='\n[tool.ruff.lint]\nselect = ["NOPE1"]\n')
+    run = run_step(
+        project(write_tree(tmp_path / "conf", files)), Step.VET, context(tmp_path, "c")
+    )
+    assert run.results[-1].returncode == 2
+    (case,) = run.cases
+    assert (case.name, case.verdict, case.type) == ("[ruff]", Verdict.ERROR, "vet.ruff")
+    assert "NOPE1" in case.text
+
+
+def test_missing_environment_python_is_a_missing_tool_error(tmp_path: Path) -> None:
+    proj = project(write_tree(tmp_path / "nope", package("nope")))
+    run = run_step(proj, Step.TEST, context(tmp_path, "t"))
+    (case,) = run.cases
+    assert (case.name, case.verdict, case.type) == (
+        "[pytest]",
+        Verdict.ERROR,
+        "tandem.missing-tool",
+    )
+
+
+def test_versions_name_python_black_and_ruff(tmp_path: Path) -> None:
+    commands = python.versions(tmp_path)
+    assert {"python.version", "black.version", "ruff.version"} <= set(commands)
+    results = run_commands_sync(list(commands.values()))
+    assert all(result.returncode == 0 for result in results)
+    assert results[0].stdout.startswith(f"Python {sys.version_info.major}.")
+
+
+def test_pip_path_reinstalls_local_requirements_editable(tmp_path: Path) -> None:
+    lib = write_tree(tmp_path / "lib", package("lib"))
+    url = f'dependencies = ["lib @ file://{lib}"]\n'
+    app = write_tree(tmp_path / "app", package("app", (PYTEST,), extra=url))
+    argvs = [
+        c.argv
+        for c in python.commands(
+            project(app), Step.BUILD, context(tmp_path, "a"), uv=None
+        )
+    ]
+    installs = [argv[4:] for argv in argvs if argv[1:4] == ("-m", "pip", "install")]
+    assert installs == [
+        ("-e", str(lib)),
+        ("-e", f"{app}[test]"),
+        ("--no-deps", "-e", str(lib)),
+    ]
+
+
+def test_test_dependency_group_is_installed_and_read_for_xdist(tmp_path: Path) -> None:
+    groups = (
+        '\n[dependency-groups]\nrunner = ["pytest-xdist==3.8.0"]\n'
+        'test = ["pytest==9.2.0", { include-group = "runner" }]\n'
+    )
+    path = write_tree(tmp_path / "grp", package("grp", extra=groups))
+    ctx = context(tmp_path, "g", slots=2)
+    install = python.commands(project(path), Step.BUILD, ctx)[1].argv
+    assert install[-3:] == (str(path), "pytest==9.2.0", "pytest-xdist==3.8.0")
+    assert python.commands(project(path), Step.TEST, ctx)[0].argv[-2:] == ("-n", "2")

@@ -1,0 +1,36 @@
+"""Shared fixtures: small monorepos written file by file into a temporary directory."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+Files = Mapping[str, str]
+
+
+def write_tree(root: Path, files: Files) -> Path:
+    """Write `{relative path: text}` under root (text dedented) and return root."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def monorepo(tmp_path: Path) -> Callable[[Files], Path]:
+    """A function that writes a monorepo under tmp_path and returns its root."""
+    return lambda files: write_tree(tmp_path / "repo", files)
+
+
+def go_module(name: str, extra: str = "") -> str:
+    """A go.mod for module `example.com/<name>`."""
+    return f"module example.com/{name}\n\ngo 1.22\n{extra}"
+
+
+def py_project(name: str, extra: str = "") -> str:
+    """A minimal pyproject.toml for project `name`."""
+    return f'[project]\nname = "{name}"\nversion = "0.1.0"\n{extra}'

@@ -1,0 +1,82 @@
+"""Helpers for the Python adapter's tests: tiny projects on disk and one step run for real."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tandem.adapters import python
+from tandem.model import Command, Context, ProcessResult, Project, Step, TestCase
+from tandem.run import run_commands_sync
+
+PYTEST = '"pytest==9.2.0"'
+XDIST = '"pytest-xdist==3.8.0"'
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    """Write `{relative path: text}` under root (text dedented) and return root."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def pyproject(name: str, test: Sequence[str] = (), extra: str = "") -> str:
+    """A hatchling-built pyproject.toml: `extra` follows `version`, then a `test` extra."""
+    tests = (
+        f"\n[project.optional-dependencies]\ntest = [{', '.join(test)}]\n"
+        if test
+        else ""
+    )
+    return (
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        f'[project]\nname = "{name}"\nversion = "0.1.0"\n{extra}{tests}'
+    )
+
+
+def package(name: str, test: Sequence[str] = (), extra: str = "") -> dict[str, str]:
+    """The files of an installable, black- and ruff-clean project `name`."""
+    return {
+        "pyproject.toml": pyproject(name, test, extra),
+        f"src/{name}/__init__.py": '"""A tiny package."""\n\n\ndef add(a, b):\n    return a + b\n',
+    }
+
+
+def project(
+    path: Path, name: str | None = None, test_args: Sequence[str] = ()
+) -> Project:
+    """A Python project at path (named after the directory unless `name` is given)."""
+    args = {Step.TEST: tuple(test_args)} if test_args else {}
+    return Project(name or path.name, "python", path, args=args)
+
+
+def context(root: Path, label: str, slots: int = 1, fix: bool = False) -> Context:
+    """A context under root; each label gets its own fresh workdir, state is shared."""
+    workdir = root / "work" / label
+    workdir.mkdir(parents=True)
+    return Context(root, root / "dist", root / ".tandem", workdir, slots=slots, fix=fix)
+
+
+@dataclass(frozen=True)
+class StepRun:
+    """What one step did: its commands, their results and the judged cases."""
+
+    commands: tuple[Command, ...]
+    results: tuple[ProcessResult, ...]
+    cases: tuple[TestCase, ...]
+
+    def by_name(self) -> dict[str, TestCase]:
+        """Cases keyed by name."""
+        return {case.name: case for case in self.cases}
+
+
+def run_step(
+    proj: Project, step: Step, ctx: Context, uv: str | None = python.venv.UV
+) -> StepRun:
+    """Run one step's real commands and judge them."""
+    commands = python.commands(proj, step, ctx, uv=uv)
+    results = run_commands_sync(commands, timeout=300)
+    return StepRun(commands, results, python.judge(proj, step, results, ctx))

@@ -1,0 +1,39 @@
+"""Recorded durations and the critical-path priorities they give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tandem.history import critical_path, load_durations, save_durations
+from tandem.model import Outcome, Project, Step, Task
+
+A = Project("a", "go", Path("/r/a"))
+B = Project("b", "go", Path("/r/b"))
+
+
+def test_a_long_chain_outranks_a_long_single_task():
+    tasks = [
+        Task(A, Step.BUILD),
+        Task(A, Step.TEST, ("a:build",)),
+        Task(B, Step.TEST),
+    ]
+    priority = critical_path(tasks, {"a:build": 4.0, "a:test": 4.0, "b:test": 6.0})
+    assert priority == {"a:build": 8.0, "a:test": 4.0, "b:test": 6.0}
+    assert max(priority, key=priority.get) == "a:build"
+
+
+def test_unknown_tasks_get_a_guess_by_step():
+    priority = critical_path([Task(A, Step.FMT), Task(A, Step.TEST)], {})
+    assert priority["a:test"] > priority["a:fmt"]
+
+
+def test_durations_survive_a_round_trip_and_merge(tmp_path: Path):
+    save_durations(
+        tmp_path, {"old:test": 1.0}, [Outcome(Task(A, Step.TEST), (), duration=2.5)]
+    )
+    assert load_durations(tmp_path) == {"old:test": 1.0, "a:test": 2.5}
+
+
+def test_a_corrupt_file_is_ignored(tmp_path: Path):
+    (tmp_path / "durations.json").write_text("{not json")
+    assert load_durations(tmp_path) == {}

@@ -1,0 +1,155 @@
+"""The scheduler's ordering, budget and stop rules, with fake tasks (no processes)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tandem import schedule
+from tandem.model import Outcome, Project, Status, Step, Task, TestCase, Verdict
+from tandem.schedule import Budget, run_plan
+
+
+def task(name: str, step: Step = Step.TEST, needs: tuple[str, ...] = ()) -> Task:
+    return Task(Project(name, "go", Path("/r") / name), step, needs)
+
+
+class Fake:
+    """Runs tasks by sleeping; records starts, slots and concurrency."""
+
+    def __init__(
+        self, seconds: float = 0.05, red: set[str] = frozenset(), crash: str = ""
+    ) -> None:
+        self.seconds, self.red, self.crash = seconds, red, crash
+        self.started: list[str] = []
+        self.slots: dict[str, int] = {}
+        self.held = self.peak_slots = self.running = self.peak_running = 0
+
+    async def __call__(self, t: Task, slots: int) -> Outcome:
+        self.started.append(t.id)
+        self.slots[t.id] = slots
+        self.held += slots
+        self.running += 1
+        self.peak_slots, self.peak_running = max(self.peak_slots, self.held), max(
+            self.peak_running, self.running
+        )
+        try:
+            await asyncio.sleep(self.seconds)
+            if t.id == self.crash:
+                raise RuntimeError("adapter bug")
+        finally:
+            self.held -= slots
+            self.running -= 1
+        verdict = Verdict.FAILURE if t.id in self.red else Verdict.PASSED
+        return Outcome(t, (TestCase(t.project.name, t.id, verdict=verdict),))
+
+
+def go(tasks, fake, budget=Budget(2, 2), **kwargs) -> dict[str, Outcome]:
+    outcomes = asyncio.run(run_plan(tasks, fake, budget, **kwargs))
+    assert [o.task.id for o in outcomes] == [t.id for t in tasks]
+    return {o.task.id: o for o in outcomes}
+
+
+def test_needs_finish_before_dependents_start():
+    tasks = [task("app", needs=("lib:build",)), task("lib", Step.BUILD)]
+    fake = Fake()
+    go(tasks, fake)
+    assert fake.started == ["lib:build", "app:test"]
+
+
+def test_the_budget_bounds_slots_held_at_once():
+    fake = Fake()
+    outcomes = go([task(f"p{i}", Step.FMT) for i in range(6)], fake, Budget(2, 2))
+    assert fake.peak_running == 2 and fake.peak_slots == 2
+    assert all(o.status is Status.PASSED for o in outcomes.values())
+
+
+def test_a_test_task_alone_gets_the_free_slots_for_its_inner_parallelism():
+    fake = Fake()
+    go([task("a", Step.BUILD), task("b", Step.BUILD), task("c")], fake, Budget(4, 4))
+    assert fake.slots == {"c:test": 2, "a:build": 1, "b:build": 1}
+    fake = Fake()
+    go([task("solo")], fake, Budget(4, 4))
+    assert fake.slots == {"solo:test": 4}
+
+
+def test_longest_chain_starts_first():
+    tasks = [task("short"), task("long"), task("middle")]
+    fake = Fake(0.01)
+    go(
+        tasks,
+        fake,
+        Budget(1, 1),
+        priority={"short:test": 1, "long:test": 9, "middle:test": 5},
+    )
+    assert fake.started == ["long:test", "middle:test", "short:test"]
+
+
+def test_a_failed_need_turns_dependents_into_error_cases_naming_it():
+    tasks = [task("lib", Step.BUILD), task("app", needs=("lib:build",))]
+    fake = Fake(red={"lib:build"})
+    outcomes = go(tasks, fake)
+    assert fake.started == ["lib:build"]
+    app = outcomes["app:test"]
+    assert app.status is Status.ERROR and not app
+    assert (
+        "needs lib:build" in app.cases[0].message
+        and app.cases[0].type == "tandem.needs"
+    )
+
+
+def test_keep_going_is_the_default_and_fail_fast_stops_new_starts():
+    tasks = [task(f"p{i}") for i in range(4)]
+    outcomes = go(tasks, Fake(red={"p0:test"}), Budget(1, 1))
+    assert [o.status for o in outcomes.values()].count(Status.PASSED) == 3
+    fake = Fake(red={"p0:test"})
+    outcomes = go(tasks, fake, Budget(1, 1), fail_fast=True)
+    assert fake.started == ["p0:test"]
+    assert {o.status for k, o in outcomes.items() if k != "p0:test"} == {Status.SKIPPED}
+    assert "--fail-fast" in outcomes["p3:test"].cases[0].message
+
+
+def test_a_stop_interrupts_running_tasks_and_settles_the_rest():
+    async def scenario():
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.2, stop.set)
+        tasks = [task(f"p{i}") for i in range(4)]
+        return await run_plan(tasks, Fake(30.0), Budget(2, 2), stop=stop)
+
+    outcomes = asyncio.run(asyncio.wait_for(scenario(), 5))
+    assert all(o.status is Status.ERROR for o in outcomes)
+    assert {o.cases[0].type for o in outcomes} == {"tandem.interrupted"}
+
+
+def test_a_crashing_task_is_an_error_case_with_the_traceback():
+    outcomes = go([task("a"), task("b")], Fake(crash="a:test"))
+    assert outcomes["b:test"].status is Status.PASSED
+    assert "adapter bug" in outcomes["a:test"].cases[0].message
+
+
+class Gauge:
+    def __init__(self, idle: float) -> None:
+        self.idle = idle
+
+    def idle_cpus(self) -> float:
+        return self.idle
+
+
+@pytest.mark.parametrize(("idle", "expected"), [(0.0, 1), (2.0, 3)])
+def test_idle_cpus_admit_extra_tasks_up_to_the_cap(monkeypatch, idle, expected):
+    monkeypatch.setattr(schedule, "POLL", 0.02)
+    fake = Fake(0.5)
+    go(
+        [task(f"p{i}", Step.FMT) for i in range(5)],
+        fake,
+        Budget(1, 3),
+        gauge=Gauge(idle),
+    )
+    assert fake.peak_running == expected
+
+
+def test_budget_for_the_machine():
+    assert Budget.for_machine(None, cpus=2) == Budget(2, 8)
+    assert Budget.for_machine(3, cpus=2) == Budget(3, 3)
