@@ -42,8 +42,12 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """Check Tandem's own code with black and ruff."""
     session.install("-e", ".")
-    session.run("black", "--check", "tandem", "tests", "benchmarks", "noxfile.py", "tasks.py")
-    session.run("ruff", "check", "tandem", "tests", "benchmarks", "noxfile.py", "tasks.py")
+    session.run(
+        "black", "--check", "tandem", "tests", "benchmarks", "noxfile.py", "tasks.py"
+    )
+    session.run(
+        "ruff", "check", "tandem", "tests", "benchmarks", "noxfile.py", "tasks.py"
+    )
 
 
 @nox.session

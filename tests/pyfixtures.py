@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tandem.adapters import python
 from tandem.model import Command, Context, ProcessResult, Project, Step, TestCase
 from tandem.run import run_commands_sync
+from tests.conftest import write_tree  # noqa: F401 - re-exported for the adapter tests
 
 PYTEST = '"pytest==9.2.0"'
 XDIST = '"pytest-xdist==3.8.0"'
-
-
-def write_tree(root: Path, files: Mapping[str, str]) -> Path:
-    """Write `{relative path: text}` under root (text dedented) and return root."""
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    return root
 
 
 def pyproject(name: str, test: Sequence[str] = (), extra: str = "") -> str:

@@ -80,6 +80,7 @@ def tandem(root: Path, *argv: str, env: dict[str, str] | None = None, **kwargs):
     """Run `python -m tandem` as a user would; returns the completed process."""
     return subprocess.run(
         [sys.executable, "-m", "tandem", "--root", str(root), *argv],
+        check=False,
         capture_output=True,
         text=True,
         env={**os.environ, "NO_COLOR": "1", **(env or {})},
@@ -135,6 +136,7 @@ def test_report_counts_equal_the_tools_own_counts(green):
     found = suites(root / "reports" / "junit.xml")
     go_events = subprocess.run(
         ["go", "test", "-json", "./..."],
+        check=False,
         cwd=root / "projects/gogreen",
         capture_output=True,
         text=True,
@@ -150,6 +152,7 @@ def test_report_counts_equal_the_tools_own_counts(green):
     venv_python = root / ".tandem/venvs/pygreen/bin/python"
     pytest_run = subprocess.run(
         [str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        check=False,
         cwd=root / "projects/pygreen",
         capture_output=True,
         text=True,

@@ -28,14 +28,21 @@ def test_go_modules_and_python_projects_are_found_by_marker(monorepo):
         ("pricing", "python"),
     ]
     assert all(p.path.is_absolute() for p in result.projects)
-    assert result.warnings == ("projects/notes: neither go.mod nor pyproject.toml; passed over",)
+    assert result.warnings == (
+        "projects/notes: neither go.mod nor pyproject.toml; passed over",
+    )
 
 
 def test_a_directory_with_both_markers_is_a_configuration_error(monorepo):
     root = monorepo(
-        {"projects/odd/go.mod": go_module("odd"), "projects/odd/pyproject.toml": py_project("odd")}
+        {
+            "projects/odd/go.mod": go_module("odd"),
+            "projects/odd/pyproject.toml": py_project("odd"),
+        }
     )
-    with pytest.raises(TandemError, match="projects/odd has both go.mod and pyproject.toml"):
+    with pytest.raises(
+        TandemError, match="projects/odd has both go.mod and pyproject.toml"
+    ):
         found(root)
 
 
@@ -49,7 +56,8 @@ def test_dependencies_come_from_replace_path_sources_and_config(monorepo):
                 """,
             "projects/gokit/go.mod": go_module("gokit"),
             "projects/orders/go.mod": go_module(
-                "orders", "\nrequire example.com/gokit v0.0.0\n\nreplace example.com/gokit => ../gokit\n"
+                "orders",
+                "\nrequire example.com/gokit v0.0.0\n\nreplace example.com/gokit => ../gokit\n",
             ),
             "projects/pricing/pyproject.toml": py_project("pricing"),
             "projects/contract/pyproject.toml": py_project(
@@ -86,7 +94,7 @@ def test_a_cycle_is_a_configuration_error_naming_it(monorepo):
 def test_config_naming_an_unknown_project_is_an_error(monorepo):
     root = monorepo(
         {
-            "pyproject.toml": '[tool.tandem.projects]\nghost = { timeout = 5 }\n',
+            "pyproject.toml": "[tool.tandem.projects]\nghost = { timeout = 5 }\n",
             "projects/a/go.mod": go_module("a"),
         }
     )

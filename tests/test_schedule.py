@@ -46,7 +46,10 @@ class Fake:
         return Outcome(t, (TestCase(t.project.name, t.id, verdict=verdict),))
 
 
-def go(tasks, fake, budget=Budget(2, 2), **kwargs) -> dict[str, Outcome]:
+TWO = Budget(2, 2)
+
+
+def go(tasks, fake, budget=TWO, **kwargs) -> dict[str, Outcome]:
     outcomes = asyncio.run(run_plan(tasks, fake, budget, **kwargs))
     assert [o.task.id for o in outcomes] == [t.id for t in tasks]
     return {o.task.id: o for o in outcomes}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 
 from tandem.model import ProcessResult, Project, TestCase, Verdict
 
@@ -79,3 +80,20 @@ def ensure_red(
         *cases,
         error_case(project, tool, f"{tool.replace(' ', '.')}", message, failed),
     )
+
+
+def relative(file: str, root: Path) -> str:
+    """`file` relative to the project root, "/" separated; unchanged when outside it."""
+    for base in (root, root.resolve()):
+        try:
+            return Path(file).relative_to(base).as_posix()
+        except ValueError:
+            continue
+    return file
+
+
+def dir_classname(file: str, project: str) -> str:
+    """The classname for a project-relative file: its directory under `<project>`."""
+    parent = PurePosixPath(file).parent
+    inside = not parent.is_absolute() and parent.as_posix() not in (".", "")
+    return f"{project}/{parent.as_posix()}" if inside else project

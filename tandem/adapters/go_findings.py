@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from tandem.adapters.base import dir_classname, relative
 from tandem.model import TestCase, Verdict
 
 _POSITION = re.compile(r"^(.+?):(\d+)(?::(\d+))?:? ?(.*)$")
@@ -27,12 +28,6 @@ def classname(import_path: str, module: str, project: str) -> str:
         path = path[1:]
     path = path.strip("/")
     return f"{project}/{path}" if path else project
-
-
-def dir_classname(file: str, project: str) -> str:
-    """The classname for a project-relative file: its directory under `<project>`."""
-    parent = PurePosixPath(file).parent.as_posix()
-    return project if parent in (".", "") else f"{project}/{parent}"
 
 
 def stderr_blocks(stderr: str) -> dict[str, str]:
@@ -163,16 +158,6 @@ def _vet_case(
         file=file,
         line=line or None,
     )
-
-
-def relative(file: str, root: Path) -> str:
-    """`file` relative to the project root, "/" separated; unchanged when outside it."""
-    for base in (root, root.resolve()):
-        try:
-            return Path(file).relative_to(base).as_posix()
-        except ValueError:
-            continue
-    return file
 
 
 def gofmt_diffs(stdout: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tandem.adapters import base, pytest_xml, venv
 from tandem.model import (
@@ -160,10 +160,10 @@ def split_diffs(stdout: str) -> list[tuple[str, str]]:
 
 
 def _black_case(project: Project, path: str, diff: str) -> TestCase:
-    relative = _relative(path, project.path)
+    relative = base.relative(path, project.path)
     hunk = _HUNK.search(diff)
     return TestCase(
-        classname=_classname(project, relative),
+        classname=base.dir_classname(relative, project.name),
         name=f"black: {relative}",
         verdict=Verdict.FAILURE,
         type="fmt.black",
@@ -189,14 +189,14 @@ def _judge_vet(
 
 
 def _ruff_case(project: Project, finding: Mapping) -> TestCase:
-    relative = _relative(finding.get("filename", ""), project.path)
+    relative = base.relative(finding.get("filename", ""), project.path)
     row = finding.get("location", {}).get("row", 1)
     column = finding.get("location", {}).get("column", 1)
     code = finding.get("code") or "syntax-error"
     message = finding.get("message", "")
     text = f"{relative}:{row}:{column}: {code} {message}"
     return TestCase(
-        classname=_classname(project, relative),
+        classname=base.dir_classname(relative, project.name),
         name=f"ruff: {relative}:{row}:{column} {code}",
         verdict=Verdict.FAILURE,
         type="vet.ruff",
@@ -233,21 +233,6 @@ def _tool_error(
     message = message or f"{tool} exited with code {result.returncode}"
     case = base.error_case(project, tool, kind, message, result)
     return replace(case, text=stderr or case.text)
-
-
-def _relative(path: str, root: Path) -> str:
-    """`path` relative to the project, "/"-separated; unchanged when outside it."""
-    candidate = Path(path)
-    for directory in (root, root.resolve()):
-        if candidate.is_absolute() and candidate.is_relative_to(directory):
-            return candidate.relative_to(directory).as_posix()
-    return candidate.as_posix()
-
-
-def _classname(project: Project, relative: str) -> str:
-    parent = PurePosixPath(relative).parent
-    inside = not parent.is_absolute() and parent != PurePosixPath(".")
-    return f"{project.name}/{parent}" if inside else project.name
 
 
 _Judge = Callable[[Project, Sequence[ProcessResult], Context], tuple[TestCase, ...]]
