@@ -323,3 +323,26 @@ def processes_marked(mark: str) -> list[int]:
         except OSError:
             pass  # gone already, or not ours to read
     return found
+
+
+def test_fmt_fix_rewrites_files_and_the_next_check_is_clean(monorepo):
+    messy = {
+        **GO_GREEN,
+        "calc/calc.go": "package calc\n\nfunc Add(a, b int) int {\n  return a + b\n}\n",
+    }
+    root = monorepo(project_files("gomessy", messy))
+    assert tandem(root, "fmt").returncode == 1
+    assert tandem(root, "fmt", "--fix").returncode == 0
+    assert "\treturn a + b" in (root / "projects/gomessy/calc/calc.go").read_text()
+    assert tandem(root, "fmt").returncode == 0
+
+
+def test_merge_joins_reports_and_refuses_what_is_not_junit(green, tmp_path, capsys):
+    root, _ = green
+    report = root / "reports" / "junit.xml"
+    merged = tmp_path / "merged.xml"
+    assert main(["merge", "-o", str(merged), str(report), str(report)]) == 0
+    assert len(suites(merged)) == len(suites(report))
+    (tmp_path / "page.html").write_text("<html></html>")
+    assert main(["merge", "-o", str(merged), str(tmp_path / "page.html")]) == 2
+    assert "not JUnit XML" in capsys.readouterr().err

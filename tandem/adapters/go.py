@@ -130,7 +130,9 @@ def _test(project: Project, ctx: Context, env: Env, user: Args) -> Sequence[Comm
     timeout = ("-timeout", go_timeout(ctx.timeout))
     # User arguments go last: `go test ./... -run X` hands them on to the test binaries.
     argv = ("go", "test", "-json", "-p", str(ctx.slots), *timeout, "./...", *user)
-    return (Command(argv, project.path, env),)
+    # -race binaries otherwise sleep 1 s at exit, per package; a user's own GORACE wins.
+    race = {} if "GORACE" in os.environ else {"GORACE": "atexit_sleep_ms=0"}
+    return (Command(argv, project.path, {**env, **race}),)
 
 
 _COMMANDS: Mapping[Step, Callable[[Project, Context, Env, Args], Sequence[Command]]] = {

@@ -10,10 +10,10 @@ from tandem.report.junit import (
     totals,
     write_junit,
     write_report,
-    xml_text,
 )
 from tandem.report.merge import merge_reports, read_junit
 from tandem.report.summary import markdown_summary, task_line, text_summary
+from tandem.report.text import xml_text
 
 __all__ = [
     "Report",

@@ -21,9 +21,9 @@ from tandem.report.junit import (
     Suite,
     Totals,
     totals,
-    utc_timestamp,
     write_report,
 )
+from tandem.report.text import utc_timestamp
 
 ROOTS = ("testsuites", "testsuite")
 RESULTS = (*PRIMARY, "flakyFailure", "flakyError", "rerunFailure", "rerunError")

@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from tandem.model import Outcome, Status, TestCase, Verdict
-from tandem.report.junit import clean, message_text, report_cases
+from tandem.report.junit import report_cases
+from tandem.report.text import clean, message_text
 
 LABELS = {
     Status.PASSED: "PASS",

@@ -14,10 +14,10 @@ from junitparser.xunit2 import JUnitXml as XUnit2
 
 from tandem.model import Attempt, Command, Step, TandemError, TestCase, Verdict
 from tandem.report import Totals, totals, write_junit, write_report, xml_text
-from tandem.report.junit import (
+from tandem.report.junit import build_report
+from tandem.report.text import (
     BODY_LIMIT,
     MESSAGE_LIMIT,
-    build_report,
     clean,
     message_text,
     utc_timestamp,

@@ -1,0 +1,34 @@
+"""The command line of each service, as a function of the port to listen on."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+Argv = Callable[[int], list[str]]
+
+
+def catalog(bins: Mapping[str, Path]) -> Argv:
+    """Run catalog on a port."""
+    return lambda port: [str(bins["catalog"]), "-addr", f"127.0.0.1:{port}"]
+
+
+def pricing() -> Argv:
+    """Run pricing on a port, with this environment's Python."""
+    return lambda port: [sys.executable, "-m", "pricing", "--port", str(port)]
+
+
+def orders(bins: Mapping[str, Path], pricing_url: str, webhook_url: str) -> Argv:
+    """Run orders on a port, against a pricing service, announcing to a webhook URL.
+
+    The webhook secret goes in the environment (ORDERS_WEBHOOK_SECRET), where
+    other users' `ps` cannot read it.
+    """
+    return lambda port: [
+        str(bins["orders"]),
+        f"-addr=127.0.0.1:{port}",
+        f"-pricing-url={pricing_url}",
+        f"-webhook-url={webhook_url}",
+        "-workers=2",
+    ]

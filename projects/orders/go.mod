@@ -1,0 +1,7 @@
+module example.com/orders
+
+go 1.24
+
+require example.com/gokit v0.0.0
+
+replace example.com/gokit => ../gokit
