@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,16 +22,12 @@ def executor(
     timeout: float,
     *,
     fix: bool = False,
-    properties: Mapping[str, Properties] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> Execute:
     """The function the scheduler calls to run one task with the slots it holds."""
 
     async def execute(task: Task, slots: int) -> Outcome:
         outcome = await run_task(task, context(root, task, slots, timeout, fix))
-        outcome = replace(
-            outcome, properties=(properties or {}).get(task.project.language, ())
-        )
         if on_done:
             on_done(outcome)
         return outcome

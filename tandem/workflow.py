@@ -6,7 +6,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tandem import history
@@ -96,11 +96,12 @@ async def _run_tasks(
     known = history.load_durations(state)
     stop = asyncio.Event()
     _on_signals(stop)
-    properties = await probe_versions(root, {t.project.language for t in tasks})
-    timeout = options.timeout or config.timeout
-    execute = executor(
-        root, timeout, fix=options.fix, properties=properties, on_done=on_done
+    # Tool versions are only needed for the report: probe them while the tasks run.
+    probing = asyncio.ensure_future(
+        probe_versions(root, {t.project.language for t in tasks})
     )
+    timeout = options.timeout or config.timeout
+    execute = executor(root, timeout, fix=options.fix, on_done=on_done)
     outcomes = await run_plan(
         tasks,
         execute,
@@ -111,6 +112,11 @@ async def _run_tasks(
         stop=stop,
     )
     history.save_durations(state, known, outcomes)
+    versions = await probing
+    outcomes = [
+        replace(o, properties=versions.get(o.task.project.language, ()))
+        for o in outcomes
+    ]
     return outcomes, stop.is_set()
 
 
