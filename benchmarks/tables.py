@@ -14,8 +14,8 @@ How it was measured:
 - Every contender runs the same tools: go build -o dist/<p>/ ./... (CGO_ENABLED=0, as
   Tandem builds), gofmt -l, go vet, go test -json; uv build --wheel, black --check,
   ruff check, pytest in a per-project virtualenv holding the project editable with its
-  test extra. Only Tandem's cheap extras differ: a `go build ./...` before the `-o` build,
-  JSON and JUnit report flags, and -p N / GOMAXPROCS / pytest -n N from its CPU slots.
+  test extra. Tandem builds Go with `go install` (GOBIN=dist/<p>) instead of `go build -o`,
+  and adds JSON and JUnit report flags and -p N / GOMAXPROCS / pytest -n N from its CPU slots.
 - Each contender ran once untimed (the warm-up) before the timed runs, which alternate
   between contenders with a rotating start. A contender failing its warm-up is left out.
 - Shared caches are warm for everyone: the Go build cache, uv's cache, black's and ruff's

@@ -18,6 +18,7 @@ from tandem.model import Outcome, Step, Task, TestCase, Verdict
 
 Execute = Callable[[Task, int], Awaitable[Outcome]]
 POLL = 0.5  # seconds between looks at the CPU while every slot is held
+WIDE = 3.0  # seconds a test task must be expected to take before it gets more than one slot
 
 
 @dataclass(frozen=True)
@@ -175,11 +176,14 @@ class _Run:
         return task.id in self.done
 
     def _slots(self, task: Task, others: int) -> int:
-        """Free slots for this task: one, or more for a test step when nothing else waits."""
+        """Free slots for this task: one, or more for a long test step when nothing else waits."""
         free = self.budget.slots - sum(slots for _, slots in self.running.values())
         if free < 1:
             return 0
-        return max(1, free - others) if task.step is Step.TEST else 1
+        # Inner workers cost start-up time (pytest-xdist's above all): only long tests earn them.
+        # A test task has no dependents, so its priority is its own expected duration.
+        wide = task.step is Step.TEST and self.priority.get(task.id, WIDE) >= WIDE
+        return max(1, free - others) if wide else 1
 
     def _start(self, task: Task, slots: int) -> None:
         del self.waiting[task.id]

@@ -78,6 +78,17 @@ def test_a_test_task_alone_gets_the_free_slots_for_its_inner_parallelism():
     assert fake.slots == {"solo:test": 4}
 
 
+def test_a_short_test_task_keeps_one_slot_since_workers_cost_start_up():
+    fake = Fake()
+    go(
+        [task("quick"), task("slow")],
+        fake,
+        Budget(4, 4),
+        priority={"quick:test": 1, "slow:test": 9},
+    )
+    assert fake.slots == {"slow:test": 3, "quick:test": 1}
+
+
 def test_longest_chain_starts_first():
     tasks = [task("short"), task("long"), task("middle")]
     fake = Fake(0.01)

@@ -36,7 +36,6 @@ TOOLS = {
 }
 # `go fmt` (through `go list`) leaves these alone; testdata often holds malformed Go on purpose.
 _SKIPPED_DIRS = ("vendor", "testdata")
-_NO_MAIN = "go: no main packages to build"
 
 
 def module_path(path: Path) -> str:
@@ -103,14 +102,12 @@ def commands(project: Project, step: Step, ctx: Context) -> Sequence[Command]:
 
 
 def _build(project: Project, ctx: Context, env: Env, user: Args) -> Sequence[Command]:
-    static, flags = {**env, "CGO_ENABLED": "0"}, ("-p", str(ctx.slots), *user)
-    # With -o, go build compiles main packages only: the first command checks every package.
-    return (
-        Command(("go", "build", *flags, "./..."), project.path, static),
-        Command(
-            ("go", "build", *flags, "-o", f"{ctx.dist}/", "./..."), project.path, static
-        ),
-    )
+    # `go build -o DIR ./...` skips library packages no binary imports, and `go build ./...`
+    # links every binary only to discard it; `go install` with GOBIN checks every package and
+    # links a binary only when it changed.
+    static = {**env, "CGO_ENABLED": "0", "GOBIN": str(ctx.dist)}
+    argv = ("go", "install", "-p", str(ctx.slots), *user, "./...")
+    return (Command(argv, project.path, static),)
 
 
 def _fmt(project: Project, ctx: Context, env: Env, user: Args) -> Sequence[Command]:
@@ -175,8 +172,7 @@ def judge(
     special = base.special_case(project, tool, results, INSTALL_HINT)
     if special is not None and results[-1].missing:
         return (special,)
-    results = tuple(r for r in results if not _benign(r))
-    cases = _JUDGES[step](project, results) if results else ()
+    cases = _JUDGES[step](project, results)
     if special is not None:
         # The watchdog's case explains the exit; keep what the partial output says about tests.
         return (
@@ -185,11 +181,6 @@ def judge(
         )
     cases = base.ensure_red(project, tool, results, cases)
     return cases or (base.passed_case(project, tool, sum(r.duration for r in results)),)
-
-
-def _benign(result: ProcessResult) -> bool:
-    """The binaries command of a module without main packages: nothing to write is fine."""
-    return "-o" in result.argv and result.stderr.strip() == _NO_MAIN
 
 
 def _judge_build(

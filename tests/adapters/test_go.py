@@ -86,10 +86,9 @@ def test_commands_hold_the_slots_and_stay_under_the_watchdog(tmp_path: Path) -> 
         go_project(tmp_path), args={Step.TEST: ("-run", "TestX")}
     )
     ctx = context(tmp_path, timeout=100)
-    build_all, binaries = go.commands(project, Step.BUILD, ctx)
-    assert build_all.argv == ("go", "build", "-p", "2", "./...")
-    assert binaries.argv == ("go", "build", "-p", "2", "-o", f"{ctx.dist}/", "./...")
-    assert binaries.env == {"GOMAXPROCS": "2", "CGO_ENABLED": "0"}
+    (build,) = go.commands(project, Step.BUILD, ctx)
+    assert build.argv == ("go", "install", "-p", "2", "./...")
+    assert build.env == {"GOMAXPROCS": "2", "CGO_ENABLED": "0", "GOBIN": str(ctx.dist)}
     (vet,) = go.commands(project, Step.VET, ctx)
     assert vet.argv == ("go", "vet", "-json", "-p", "2", "./...")
     (test,) = go.commands(project, Step.TEST, ctx)
