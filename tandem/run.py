@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from tandem.model import Command, ProcessResult
 
 GRACE = 3.0  # seconds between SIGTERM and SIGKILL
+LINGER = 2.0  # seconds the pipes may stay open after the command itself exited
+EXIT_POLL = 0.2  # seconds between looks at whether a command with open pipes has exited
 
 
 async def run_process(command: Command, deadline: float) -> ProcessResult:
@@ -38,15 +40,17 @@ async def run_process(command: Command, deadline: float) -> ProcessResult:
     communicate = asyncio.ensure_future(proc.communicate())
     timed_out = False
     try:
-        out, err = await asyncio.wait_for(
-            asyncio.shield(communicate), max(0.0, deadline - start)
-        )
+        await _exit_or_deadline(proc, communicate, deadline)
+        # The leader is done; a child it left behind may still hold the pipes open.
+        out, err = await asyncio.wait_for(asyncio.shield(communicate), LINGER)
     except TimeoutError:
-        timed_out = True
+        timed_out = proc.returncode is None
         out, err = await _stop(proc, communicate)
     except asyncio.CancelledError:
         await _stop(proc, communicate)
         raise
+    # Whatever the command started in its group ends with it: no process is left behind.
+    _signal_group(proc.pid, signal.SIGKILL)
     if proc.returncode == 0 and command.stamp is not None:
         command.stamp.write_text(" ".join(command.argv))
     return ProcessResult(
@@ -57,6 +61,19 @@ async def run_process(command: Command, deadline: float) -> ProcessResult:
         time.monotonic() - start,
         timed_out=timed_out,
     )
+
+
+async def _exit_or_deadline(
+    proc: asyncio.subprocess.Process, communicate: asyncio.Future, deadline: float
+) -> None:
+    """Return once the command exited, its pipes open or not; TimeoutError at the deadline."""
+    # asyncio's wait() also waits for the pipes, so the exit itself is read off returncode.
+    while not communicate.done() and proc.returncode is None:
+        if time.monotonic() >= deadline:
+            raise TimeoutError
+        await asyncio.wait(
+            {communicate}, timeout=min(EXIT_POLL, max(0.0, deadline - time.monotonic()))
+        )
 
 
 async def _stop(

@@ -104,3 +104,19 @@ def test_a_stamp_is_written_only_on_success(tmp_path):
         [Command((sys.executable, "-c", "raise SystemExit(1)"), tmp_path, stamp=bad)]
     )
     assert good.exists() and not bad.exists()
+
+
+def test_a_child_left_holding_the_pipes_is_stopped_with_its_command(tmp_path):
+    pidfile = tmp_path / "daemon.pid"
+    code = (
+        "import subprocess, sys;"
+        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
+        f"open({str(pidfile)!r}, 'w').write(str(p.pid)); print('left it')"
+    )
+    start = time.monotonic()
+    (result,) = run_commands_sync([py(code, tmp_path)], timeout=60)
+    assert (
+        result.returncode == 0 and not result.timed_out and result.stdout == "left it\n"
+    )
+    assert time.monotonic() - start < 15
+    assert wait_gone(int(pidfile.read_text()))
