@@ -70,40 +70,34 @@ def test_error_shape(
 WRITES = [("catalog", "/products"), ("orders", "/orders"), ("pricing", "/v1/quote")]
 
 
+BAD_WRITES = [
+    # raw body, Content-Type, expected status, words the error must contain
+    pytest.param(b"a=1", "text/plain", 415, None, id="wrong content type"),
+    pytest.param(BIG, "application/json", 413, None, id="body too large"),
+    pytest.param(
+        b'{"items": [', "application/json", 400, "malformed JSON", id="malformed JSON"
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "content_type", "status", "message"), BAD_WRITES)
 @pytest.mark.parametrize(("name", "path"), WRITES, ids=[w[0] for w in WRITES])
-def test_wrong_content_type(
-    name: str, path: str, request: pytest.FixtureRequest
+def test_bad_write(
+    name: str,
+    path: str,
+    raw: bytes,
+    content_type: str,
+    status: int,
+    message: str | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     service: Service = request.getfixturevalue(name)
     answer = call(
         "POST",
         service.base_url + path,
-        raw=b"a=1",
-        headers={"Content-Type": "text/plain"},
+        raw=raw,
+        headers={"Content-Type": content_type},
     )
-    check_error_shape(answer, 415, set())
-
-
-@pytest.mark.parametrize(("name", "path"), WRITES, ids=[w[0] for w in WRITES])
-def test_body_too_large(name: str, path: str, request: pytest.FixtureRequest) -> None:
-    service: Service = request.getfixturevalue(name)
-    answer = call(
-        "POST",
-        service.base_url + path,
-        raw=BIG,
-        headers={"Content-Type": "application/json"},
-    )
-    check_error_shape(answer, 413, set())
-
-
-@pytest.mark.parametrize(("name", "path"), WRITES, ids=[w[0] for w in WRITES])
-def test_malformed_json(name: str, path: str, request: pytest.FixtureRequest) -> None:
-    service: Service = request.getfixturevalue(name)
-    answer = call(
-        "POST",
-        service.base_url + path,
-        raw=b'{"items": [',
-        headers={"Content-Type": "application/json"},
-    )
-    check_error_shape(answer, 400, set())
-    assert "malformed JSON" in answer.json()["error"]
+    check_error_shape(answer, status, set())
+    if message is not None:
+        assert message in answer.json()["error"]

@@ -1,6 +1,7 @@
 // Package server runs an http.Server until its context ends, then shuts it
 // down gracefully: no new connections, in-flight requests finish within a
-// grace period, and only then are connections closed.
+// grace period, and only then are connections closed. Main wraps a service's
+// configuration and run functions into its whole main function.
 package server
 
 import (

@@ -10,9 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"example.com/catalog/internal/api"
@@ -26,21 +23,7 @@ type config struct {
 }
 
 func main() {
-	cfg, err := parseConfig(os.Args[1:], os.Getenv)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "catalog:", err)
-		os.Exit(2)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, logger); err != nil {
-		logger.Error("catalog stopped", "error", err.Error())
-		os.Exit(1)
-	}
+	server.Main("catalog", parseConfig, run)
 }
 
 // parseConfig reads flags, falling back to environment variables, then defaults.

@@ -12,10 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
 
 	"example.com/gokit/server"
@@ -37,21 +34,7 @@ type config struct {
 }
 
 func main() {
-	cfg, err := parseConfig(os.Args[1:], os.Getenv)
-	if errors.Is(err, flag.ErrHelp) {
-		return
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "orders:", err)
-		os.Exit(2)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, logger); err != nil {
-		logger.Error("orders stopped", "error", err.Error())
-		os.Exit(1)
-	}
+	server.Main("orders", parseConfig, run)
 }
 
 // parseConfig reads flags, falling back to environment variables, then
