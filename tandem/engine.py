@@ -27,7 +27,9 @@ def executor(
     """The function the scheduler calls to run one task with the slots it holds."""
 
     async def execute(task: Task, slots: int) -> Outcome:
-        outcome = await run_task(task, context(root, task, slots, timeout, fix))
+        outcome = await run_task(
+            task, root, slots, task.project.timeout or timeout, fix
+        )
         if on_done:
             on_done(outcome)
         return outcome
@@ -35,26 +37,15 @@ def executor(
     return execute
 
 
-def context(root: Path, task: Task, slots: int, timeout: float, fix: bool) -> Context:
-    """Where a task runs; the workdir is filled in by `run_task`."""
-    name = task.project.name
-    return Context(
-        root,
-        root / "dist" / name,
-        root / ".tandem",
-        root,
-        slots,
-        task.project.timeout or timeout,
-        fix,
-    )
-
-
-async def run_task(task: Task, ctx: Context) -> Outcome:
+async def run_task(
+    task: Task, root: Path, slots: int, timeout: float, fix: bool
+) -> Outcome:
     """Run a task's commands in a fresh working directory and judge the results."""
     adapter, project = ADAPTERS[task.project.language], task.project
     started, clock = utcnow(), time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"tandem-{project.name}-") as workdir:
-        ctx = replace(ctx, workdir=Path(workdir))
+        dist, state = root / "dist" / project.name, root / ".tandem"
+        ctx = Context(root, dist, state, Path(workdir), slots, timeout, fix)
         commands = [
             _with_env(c, ctx) for c in adapter.commands(project, task.step, ctx)
         ]
