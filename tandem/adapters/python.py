@@ -66,11 +66,22 @@ def commands(
     """The commands for one step; `uv=None` builds environments with venv and pip."""
     if step is Step.BUILD:
         return (*venv.environment_commands(project, ctx, uv), _wheel(project, ctx, uv))
+    user = tuple(project.args.get(step, ()))
     if step is Step.FMT:
         check = () if ctx.fix else ("--check", "--diff", "--no-color")
-        return (Command((sys.executable, "-m", "black", *check, "."), project.path),)
+        return (
+            Command((sys.executable, "-m", "black", *check, *user, "."), project.path),
+        )
     if step is Step.VET:
-        ruff = (sys.executable, "-m", "ruff", "check", "--output-format=json", ".")
+        ruff = (
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--output-format=json",
+            *user,
+            ".",
+        )
         return (Command(ruff, project.path),)
     return (_pytest(project, ctx),)
 
@@ -79,8 +90,11 @@ def _wheel(project: Project, ctx: Context, uv: str | None) -> Command:
     python = str(venv.venv_python(venv.venv_dir(project, ctx)))
     if uv:
         argv = (uv, "build", "--wheel", "--out-dir", str(ctx.dist), "--python", python)
-        return Command((*argv, "."), project.path, venv.UV_ENV)
-    argv = (python, "-m", "pip", "wheel", "--no-deps", "-w", str(ctx.dist), ".")
+        return Command(
+            (*argv, *project.args.get(Step.BUILD, ()), "."), project.path, venv.UV_ENV
+        )
+    argv = (python, "-m", "pip", "wheel", "--no-deps", "-w", str(ctx.dist))
+    argv = (*argv, *project.args.get(Step.BUILD, ()), ".")
     return Command(argv, project.path, venv.PIP_ENV)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -379,3 +380,19 @@ def test_test_dependency_group_is_installed_and_read_for_xdist(tmp_path: Path) -
     install = python.commands(project(path), Step.BUILD, ctx)[1].argv
     assert install[-3:] == (str(path), "pytest==9.2.0", "pytest-xdist==3.8.0")
     assert python.commands(project(path), Step.TEST, ctx)[0].argv[-2:] == ("-n", "2")
+
+
+def test_extra_arguments_from_the_config_reach_every_tool(tmp_path):
+    args = {
+        Step.FMT: ("--line-length", "100"),
+        Step.VET: ("--select", "E"),
+        Step.BUILD: ("-v",),
+    }
+    proj = dataclasses.replace(project(tmp_path / "p"), args=args)
+    ctx = context(tmp_path, "args")
+    (fmt,) = python.commands(proj, Step.FMT, ctx)
+    (vet,) = python.commands(proj, Step.VET, ctx)
+    wheel = python.commands(proj, Step.BUILD, ctx)[-1]
+    assert fmt.argv[-3:] == ("--line-length", "100", ".")
+    assert vet.argv[-3:] == ("--select", "E", ".")
+    assert wheel.argv[-2:] == ("-v", ".")
