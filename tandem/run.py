@@ -34,33 +34,36 @@ async def run_process(command: Command, deadline: float) -> ProcessResult:
             start_new_session=True,
         )
     except OSError as exc:
-        return ProcessResult(
-            command.argv, 127, stderr=f"{command.argv[0]}: {exc.strerror}", missing=True
-        )
-    communicate = asyncio.ensure_future(proc.communicate())
-    timed_out = False
-    try:
-        await _exit_or_deadline(proc, communicate, deadline)
-        # The leader is done; a child it left behind may still hold the pipes open.
-        out, err = await asyncio.wait_for(asyncio.shield(communicate), LINGER)
-    except TimeoutError:
-        timed_out = proc.returncode is None
-        out, err = await _stop(proc, communicate)
-    except asyncio.CancelledError:
-        await _stop(proc, communicate)
-        raise
+        message = f"{command.argv[0]}: {exc.strerror}"
+        return ProcessResult(command.argv, 127, stderr=message, missing=True)
+    out, err, timed_out = await _collect(proc, deadline)
     # Whatever the command started in its group ends with it: no process is left behind.
     _signal_group(proc.pid, signal.SIGKILL)
     if proc.returncode == 0 and command.stamp is not None:
         command.stamp.write_text(" ".join(command.argv))
+    code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
+    elapsed = time.monotonic() - start
     return ProcessResult(
-        command.argv,
-        proc.returncode if proc.returncode is not None else -signal.SIGKILL,
-        _decode(out),
-        _decode(err),
-        time.monotonic() - start,
-        timed_out=timed_out,
+        command.argv, code, _decode(out), _decode(err), elapsed, timed_out
     )
+
+
+async def _collect(
+    proc: asyncio.subprocess.Process, deadline: float
+) -> tuple[bytes, bytes, bool]:
+    """The command's output, and whether the deadline stopped it."""
+    communicate = asyncio.ensure_future(proc.communicate())
+    try:
+        await _exit_or_deadline(proc, communicate, deadline)
+        # The leader is done; a child it left behind may still hold the pipes open.
+        out, err = await asyncio.wait_for(asyncio.shield(communicate), LINGER)
+        return out, err, False
+    except TimeoutError:
+        timed_out = proc.returncode is None
+        return (*await _stop(proc, communicate), timed_out)
+    except asyncio.CancelledError:
+        await _stop(proc, communicate)
+        raise
 
 
 async def _exit_or_deadline(
