@@ -70,9 +70,10 @@ def ensure_red(
     tool: str,
     results: Sequence[ProcessResult],
     cases: tuple[TestCase, ...],
+    expected: tuple[int, ...] = (0,),
 ) -> tuple[TestCase, ...]:
-    """Add an error case when a command exited non-zero and no case says why."""
-    failed = next((r for r in results if r.returncode != 0), None)
+    """Add an error case when a command exited with an unexpected code and no case says why."""
+    failed = next((r for r in results if r.returncode not in expected), None)
     if failed is None or any(case.red for case in cases):
         return cases
     message = f"{tool} exited with code {failed.returncode}"

@@ -126,9 +126,9 @@ def judge(
     if special:
         return (special,)
     cases = _JUDGES[step](project, results, ctx)
-    if step is Step.TEST and results[-1].returncode == pytest_xml.NO_TESTS:
-        return cases  # "no tests" is a skip, not a failure: the normaliser decided
-    return base.ensure_red(project, tool, results, cases)
+    # pytest's "no tests collected" is a skip, which the normaliser has already reported.
+    expected = (0, pytest_xml.NO_TESTS) if step is Step.TEST else (0,)
+    return base.ensure_red(project, tool, results, cases, expected)
 
 
 def _tool(step: Step, results: Sequence[ProcessResult]) -> str:
