@@ -8,10 +8,10 @@ from pathlib import Path
 from invoke import Exit, task
 
 from tandem.cli import main as tandem_main
+from tandem.config import load_config
 from tandem.model import Step
 
 ROOT = Path(__file__).parent
-REBUILDABLE = ("dist", "reports", ".tandem")
 
 
 def _tandem(*argv: str) -> None:
@@ -72,7 +72,8 @@ def report(c):
 
 @task
 def clean(c):
-    """Remove what Tandem can rebuild: dist/, reports/ and .tandem/."""
-    for name in REBUILDABLE:
+    """Remove what Tandem can rebuild: its build output, its state (.tandem/) and reports/."""
+    config = load_config(ROOT)
+    for name in (config.output, config.state, "reports"):
         shutil.rmtree(ROOT / name, ignore_errors=True)
         print(f"removed {name}/")

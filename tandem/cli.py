@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tandem.config import find_root
 from tandem.model import Step, TandemError
 from tandem.report.merge import merge_reports
 from tandem.report.summary import task_line, text_summary
@@ -43,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
         "--root",
         type=Path,
         default=argparse.SUPPRESS,
-        help="monorepo root (default: .)",
+        help="monorepo root (default: the nearest directory above with [tool.tandem] "
+        "in its pyproject.toml, else the top of the git work tree, else .)",
     )
     parser = argparse.ArgumentParser(
         prog="tandem",
@@ -121,7 +123,7 @@ def _positive_int(text: str) -> int:
 
 
 def _root(args: argparse.Namespace) -> Path:
-    root = getattr(args, "root", Path("."))
+    root = getattr(args, "root", None) or find_root(Path.cwd())
     if not root.is_dir():
         raise TandemError(f"--root {root}: no such directory")
     return root

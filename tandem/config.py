@@ -1,8 +1,9 @@
 """`[tool.tandem]` in the root pyproject.toml: read with tomllib, validated, unknown keys reported.
 
-TOML cannot hold both `projects = [...]` and `[tool.tandem.projects.NAME]`, so
-`projects` is either the list of glob patterns, or a table whose `include` key
-holds the patterns and whose sub-tables are per-project overrides.
+Project patterns live in a top-level `include` (with `exclude` beside it), so that
+per-project tables `[tool.tandem.projects.NAME]` combine with them. The older shapes
+still work: `projects = [...]` as the list of patterns, or a `projects` table whose
+`include` key holds them. Without patterns, projects are found anywhere under the root.
 """
 
 from __future__ import annotations
@@ -10,15 +11,25 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tandem.model import Step, TandemError
 
-DEFAULT_PATTERNS = ("projects/*",)
 DEFAULT_TIMEOUT = 900.0
-TOP_KEYS = ("projects", "timeout", "jobs")
-PROJECT_KEYS = ("needs", "timeout", "skip", "args")
+DEFAULT_OUTPUT = ".tandem/dist"
+DEFAULT_STATE = ".tandem"
+TOP_KEYS = ("include", "exclude", "projects", "timeout", "jobs", "output", "state")
+PROJECT_KEYS = (
+    "needs",
+    "timeout",
+    "skip",
+    "args",
+    "xdist",
+    "test-requires",
+    "formatter",
+)
+FORMATTERS = ("black", "ruff")
 
 
 @dataclass(frozen=True)
@@ -29,16 +40,44 @@ class Override:
     timeout: float | None = None
     skip: frozenset[Step] = frozenset()
     args: Mapping[Step, tuple[str, ...]] = field(default_factory=dict)
+    xdist: bool | None = None
+    test_requires: tuple[str, ...] = ()
+    formatter: str | None = None
 
 
 @dataclass(frozen=True)
 class Config:
-    """The validated `[tool.tandem]` table."""
+    """The validated `[tool.tandem]` table; paths and patterns are root-relative, "/" separated."""
 
-    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    include: tuple[str, ...] = ()  # glob patterns of project directories; () = anywhere
+    exclude: tuple[str, ...] = ()  # glob patterns of directories never looked into
     timeout: float = DEFAULT_TIMEOUT
     jobs: int | None = None
+    output: str = DEFAULT_OUTPUT  # build output root: OUTPUT/NAME per project
+    state: str = DEFAULT_STATE  # environments and durations kept between runs
     overrides: Mapping[str, Override] = field(default_factory=dict)
+
+
+def find_root(start: Path) -> Path:
+    """The root for a run started in `start`: the nearest `[tool.tandem]`, else the git top, else `start`."""
+    start = start.resolve()
+    folders = (start, *start.parents)
+    configured = (f for f in folders if _configures_tandem(f / "pyproject.toml"))
+    in_git = (f for f in folders if (f / ".git").exists())
+    return next(configured, None) or next(in_git, start)
+
+
+def _configures_tandem(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        # Still the root: loading it there reports the mistake instead of running elsewhere.
+        return "tool.tandem" in text
+    return isinstance(tool, dict) and "tandem" in tool
 
 
 def load_config(root: Path) -> Config:
@@ -58,25 +97,74 @@ def load_config(root: Path) -> Config:
 def parse_config(table: Mapping[str, Any], where: str = "[tool.tandem]") -> Config:
     """Validate a `[tool.tandem]` table into a Config."""
     _check_keys(table, TOP_KEYS, where)
-    projects = table.get("projects", list(DEFAULT_PATTERNS))
-    if isinstance(projects, Mapping):
-        patterns = projects.get("include", list(DEFAULT_PATTERNS))
-        tables = {
-            k: v
-            for k, v in projects.items()
-            if k != "include" or isinstance(v, Mapping)
-        }
-    else:
-        patterns, tables = projects, {}
     return Config(
-        patterns=_strings(patterns, f"{where} projects"),
+        include=_include(table, where),
+        exclude=_patterns(table.get("exclude", []), f"{where} exclude"),
         timeout=_seconds(table.get("timeout", DEFAULT_TIMEOUT), f"{where} timeout"),
         jobs=_jobs(table.get("jobs"), f"{where} jobs"),
+        output=_directory(table.get("output", DEFAULT_OUTPUT), f"{where} output"),
+        state=_directory(table.get("state", DEFAULT_STATE), f"{where} state"),
         overrides={
             name: _override(value, f"{where}.projects.{name}")
-            for name, value in tables.items()
+            for name, value in _project_tables(table).items()
         },
     )
+
+
+def _include(table: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """The project patterns from `include`, `projects = [...]` or `projects.include`."""
+    projects = table.get("projects", {})
+    nested = isinstance(projects, Mapping)
+    if nested and (
+        "include" not in projects or isinstance(projects["include"], Mapping)
+    ):
+        return _patterns(table.get("include", []), f"{where} include")
+    key = "projects.include" if nested else "projects"
+    if "include" in table:
+        raise TandemError(
+            f"{where}: project patterns are set twice (include and {key}); keep only include"
+        )
+    return _patterns(projects["include"] if nested else projects, f"{where} {key}")
+
+
+def _project_tables(table: Mapping[str, Any]) -> Mapping[str, Any]:
+    projects = table.get("projects", {})
+    if not isinstance(projects, Mapping):
+        return {}
+    # A table named "include" is a project's settings, not the patterns.
+    return {
+        k: v for k, v in projects.items() if k != "include" or isinstance(v, Mapping)
+    }
+
+
+def _patterns(value: Any, where: str) -> tuple[str, ...]:
+    patterns = _strings(value, where)
+    for pattern in patterns:
+        _check_relative(pattern, where, "patterns")
+    return patterns
+
+
+def _check_relative(value: str, where: str, what: str) -> None:
+    if not value.strip():
+        raise TandemError(f"{where}: an empty string names nothing; remove it")
+    if value.startswith(("/", "\\")) or Path(value).is_absolute():
+        raise TandemError(
+            f"{where}: {value!r} is absolute; {what} are relative to the root"
+        )
+    if ".." in value.replace("\\", "/").split("/"):
+        raise TandemError(
+            f"{where}: {value!r} leaves the root with '..'; {what} stay under it"
+        )
+
+
+def _directory(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise TandemError(f"{where} must be a root-relative path like '.tandem'")
+    _check_relative(value, where, "paths")
+    normal = PurePosixPath(value).as_posix()
+    if normal == ".":
+        raise TandemError(f"{where} must name a directory under the root, not the root")
+    return normal
 
 
 def _override(table: Any, where: str) -> Override:
@@ -86,14 +174,31 @@ def _override(table: Any, where: str) -> Override:
         )
     _check_keys(table, PROJECT_KEYS, where)
     timeout = table.get("timeout")
+    skip = _strings(table.get("skip", []), f"{where} skip")
     return Override(
         needs=_strings(table.get("needs", []), f"{where} needs"),
         timeout=None if timeout is None else _seconds(timeout, f"{where} timeout"),
-        skip=frozenset(
-            _step(s, f"{where} skip") for s in _strings(table.get("skip", []), where)
-        ),
+        skip=frozenset(_step(s, f"{where} skip") for s in skip),
         args=_args(table.get("args", {}), f"{where} args"),
+        xdist=_flag(table.get("xdist"), f"{where} xdist"),
+        test_requires=_strings(
+            table.get("test-requires", []), f"{where} test-requires"
+        ),
+        formatter=_formatter(table.get("formatter"), f"{where} formatter"),
     )
+
+
+def _flag(value: Any, where: str) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise TandemError(f"{where} must be true or false, not {value!r}")
+    return value
+
+
+def _formatter(value: Any, where: str) -> str | None:
+    if value is not None and value not in FORMATTERS:
+        known = " or ".join(repr(f) for f in FORMATTERS)
+        raise TandemError(f"{where} must be {known}, not {value!r}")
+    return value
 
 
 def _args(table: Any, where: str) -> dict[Step, tuple[str, ...]]:

@@ -1,15 +1,32 @@
-"""Stage 1: find the projects under the root and the dependencies between them."""
+"""Stage 1: find the projects under the root and the dependencies between them.
+
+A directory with a go.mod is a Go module; one with a setup.py, or with a pyproject.toml
+that describes a project (`[project]`, `[build-system]` or `[tool.poetry]`), is a Python
+project. A pyproject.toml holding tool settings alone, like many a repository root's, makes
+no project. Projects may nest. A project is named after its directory, or by its
+root-relative path where two projects share a directory name.
+"""
 
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Iterable
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from tandem.adapters import ADAPTERS
 from tandem.config import Config, Override
 from tandem.model import Project, TandemError
+from tandem.walk import Rules, walk
+
+GO, PYTHON = "go", "python"
+PYPROJECT, SETUP_PY = "pyproject.toml", "setup.py"
+PROJECT_TABLES = ("project", "build-system")
+MARKERS = frozenset({"go.mod", PYPROJECT, SETUP_PY})
+
+Found = Mapping[str, tuple[str, Path]]  # name -> (language, absolute path)
 
 
 @dataclass(frozen=True)
@@ -21,50 +38,87 @@ class Discovery:
 
 
 def discover(root: Path, config: Config) -> Discovery:
-    """Every directory matched by the config's patterns that is a Go module or a Python project."""
+    """Every Go module and Python project under the root that the config's patterns allow."""
     root = root.resolve()
-    found: dict[str, tuple[str, Path]] = {}
-    warnings = []
-    for path in _matches(root, config.patterns):
-        language = _language(root, path)
-        if language is None:
-            warnings.append(
-                f"{path.relative_to(root)}: neither go.mod nor pyproject.toml; passed over"
-            )
-        elif path.name in found:
-            raise TandemError(
-                f"two projects are named {path.name!r}: {found[path.name][1]} and {path}"
-            )
-        else:
-            found[path.name] = (language, path)
+    rules = Rules.of(config.include, config.exclude, (config.output, config.state))
+    languages, warnings = _scan(root, rules)
+    found = _names(root, languages)
     _check_overrides(config, found)
+    by_path = {path: name for name, (_, path) in found.items()}
     projects = tuple(
-        _project(name, *found[name], found, config) for name in sorted(found)
+        _project(name, *found[name], by_path, config) for name in sorted(found)
     )
     check_acyclic(projects)
     return Discovery(projects, tuple(warnings))
 
 
-def _matches(root: Path, patterns: Iterable[str]) -> list[Path]:
-    seen = {
-        p.resolve() for pattern in patterns for p in root.glob(pattern) if p.is_dir()
-    }
-    return sorted(p for p in seen if not p.name.startswith("."))
+def _scan(root: Path, rules: Rules) -> tuple[dict[Path, str], list[str]]:
+    """The language of each project directory, and warnings for named ones that are none."""
+    languages: dict[Path, str] = {}
+    warnings = []
+    for parts, files in walk(root, rules):
+        if files.isdisjoint(MARKERS) and not rules.named(parts):
+            continue  # most directories: decided without building a path
+        path = root.joinpath(*parts)
+        language = _language(root, path, files)
+        if language:
+            languages[path] = language
+        elif rules.named(parts):
+            warnings.append(
+                f"{_relative(root, path)}: no go.mod, setup.py or pyproject.toml "
+                "describing a project; passed over"
+            )
+    return languages, sorted(warnings)
 
 
-def _language(root: Path, path: Path) -> str | None:
-    languages = [
-        name for name, adapter in ADAPTERS.items() if (path / adapter.MARKER).is_file()
-    ]
-    if len(languages) > 1:
-        markers = " and ".join(ADAPTERS[name].MARKER for name in languages)
+def _language(root: Path, path: Path, files: frozenset[str]) -> str | None:
+    python = _python_marker(path, files)
+    if "go.mod" in files and python:
         raise TandemError(
-            f"{path.relative_to(root)} has both {markers}; keep one project per directory"
+            f"{_relative(root, path)} has both go.mod and {python}; "
+            "keep one project per directory"
         )
-    return languages[0] if languages else None
+    return GO if "go.mod" in files else PYTHON if python else None
 
 
-def _check_overrides(config: Config, found: dict[str, tuple[str, Path]]) -> None:
+def _python_marker(path: Path, files: frozenset[str]) -> str | None:
+    if PYPROJECT in files and describes_project(path / PYPROJECT):
+        return PYPROJECT
+    return SETUP_PY if SETUP_PY in files else None
+
+
+def describes_project(pyproject: Path) -> bool:
+    """True unless the pyproject.toml holds tool settings alone."""
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True  # broken: the build step says how, rather than a silent pass-over
+    tool = document.get("tool")
+    poetry = isinstance(tool, dict) and "poetry" in tool
+    return poetry or any(table in document for table in PROJECT_TABLES)
+
+
+def _names(root: Path, languages: Mapping[Path, str]) -> dict[str, tuple[str, Path]]:
+    """Each project under its directory name, or its root-relative path where names clash."""
+    clashes = Counter(path.name for path in languages)
+    found: dict[str, tuple[str, Path]] = {}
+    for path in sorted(languages):
+        unique = path == root or clashes[path.name] == 1
+        name = path.name if unique else _relative(root, path)
+        if name in found:
+            raise TandemError(
+                f"two projects are named {name!r}: {found[name][1]} and {path}; "
+                "rename one directory"
+            )
+        found[name] = (languages[path], path)
+    return found
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _check_overrides(config: Config, found: Found) -> None:
     known = ", ".join(sorted(found))
     for name, override in config.overrides.items():
         for needed in (name, *override.needs):
@@ -75,19 +129,22 @@ def _check_overrides(config: Config, found: dict[str, tuple[str, Path]]) -> None
 
 
 def _project(
-    name: str,
-    language: str,
-    path: Path,
-    found: dict[str, tuple[str, Path]],
-    config: Config,
+    name: str, language: str, path: Path, by_path: Mapping[Path, str], config: Config
 ) -> Project:
-    by_path = {p: n for n, (_, p) in found.items()}
-    local = ADAPTERS[language].local_requirements(path)
-    implied = (by_path[p.resolve()] for p in local if p.resolve() in by_path)
+    local = (p.resolve() for p in ADAPTERS[language].local_requirements(path))
+    implied = (by_path[p] for p in local if p in by_path)
     override = config.overrides.get(name, Override())
-    needs = tuple(sorted({*implied, *override.needs} - {name}))
     return Project(
-        name, language, path, needs, override.timeout, override.args, override.skip
+        name,
+        language,
+        path,
+        needs=tuple(sorted({*implied, *override.needs} - {name})),
+        timeout=override.timeout,
+        args=override.args,
+        skip=override.skip,
+        xdist=override.xdist,
+        test_requires=override.test_requires,
+        formatter=override.formatter,
     )
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from tandem.adapters import ADAPTERS
-from tandem.model import Command, Context, Outcome, Task, utcnow
+from tandem.adapters import ADAPTERS, Adapter
+from tandem.adapters.base import Refusal, error_case
+from tandem.model import Command, Context, Layout, Outcome, Task, TestCase, utcnow
 from tandem.run import run_commands, run_process
 from tandem.schedule import Execute
 
@@ -18,7 +19,7 @@ Properties = tuple[tuple[str, str], ...]
 
 
 def executor(
-    root: Path,
+    layout: Layout,
     timeout: float,
     *,
     fix: bool = False,
@@ -28,7 +29,7 @@ def executor(
 
     async def execute(task: Task, slots: int) -> Outcome:
         outcome = await run_task(
-            task, root, slots, task.project.timeout or timeout, fix
+            task, layout, slots, task.project.timeout or timeout, fix
         )
         if on_done:
             on_done(outcome)
@@ -38,27 +39,42 @@ def executor(
 
 
 async def run_task(
-    task: Task, root: Path, slots: int, timeout: float, fix: bool
+    task: Task, layout: Layout, slots: int, timeout: float, fix: bool
 ) -> Outcome:
     """Run a task's commands in a fresh working directory and judge the results."""
     adapter, project = ADAPTERS[task.project.language], task.project
     started, clock = utcnow(), time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"tandem-{project.name}-") as workdir:
-        dist, state = root / "dist" / project.name, root / ".tandem"
-        ctx = Context(root, dist, state, Path(workdir), slots, timeout, fix)
-        commands = [
-            _with_env(c, ctx) for c in adapter.commands(project, task.step, ctx)
-        ]
-        results = await run_commands(commands, ctx.timeout)
-        cases = adapter.judge(project, task.step, results, ctx)
-    return Outcome(task, cases, started, time.monotonic() - clock)
+    # Names of projects that share a directory name are paths: keep the prefix one name.
+    prefix = f"tandem-{project.name.replace('/', '-')}-"
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+        dist = layout.output / project.name
+        ctx = Context(
+            layout.root, dist, layout.state, Path(workdir), slots, timeout, fix
+        )
+        cases, properties = await _judged(adapter, task, ctx, layout)
+    return Outcome(task, cases, started, time.monotonic() - clock, properties)
 
 
-def _with_env(command: Command, ctx: Context) -> Command:
+async def _judged(
+    adapter: Adapter, task: Task, ctx: Context, layout: Layout
+) -> tuple[tuple[TestCase, ...], Properties]:
+    """The task's cases and report properties; a refused step is one error case."""
+    project, step = task.project, task.step
+    try:
+        commands = [_with_env(c, layout) for c in adapter.commands(project, step, ctx)]
+        properties = adapter.properties(project, step, ctx)
+    except Refusal as refused:
+        case = error_case(project, refused.tool, refused.kind, refused.message)
+        return (case,), ()
+    results = await run_commands(commands, ctx.timeout)
+    return adapter.judge(project, step, results, ctx), properties
+
+
+def _with_env(command: Command, layout: Layout) -> Command:
     """Every tool learns where the root and the build output are."""
     env = {
-        "TANDEM_ROOT": str(ctx.root),
-        "TANDEM_DIST": str(ctx.root / "dist"),
+        "TANDEM_ROOT": str(layout.root),
+        "TANDEM_DIST": str(layout.output),
         **command.env,
     }
     return replace(command, env=env)

@@ -1,4 +1,4 @@
-"""Durations of earlier runs, kept under `.tandem/`, and the critical-path priorities they give."""
+"""Durations of earlier runs, kept in the state directory, and the critical-path priorities they give."""
 
 from __future__ import annotations
 

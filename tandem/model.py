@@ -55,6 +55,18 @@ class Project:
     timeout: float | None = None
     args: Mapping[Step, tuple[str, ...]] = field(default_factory=dict)
     skip: frozenset[Step] = frozenset()
+    xdist: bool | None = None  # pytest under xdist; None: if the project declares it
+    test_requires: tuple[str, ...] = ()  # requirements added to the test environment
+    formatter: str | None = None  # "black" or "ruff"; None: the adapter's default
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one run reads and writes, all absolute: the root, the build output root and the state."""
+
+    root: Path
+    output: Path  # OUTPUT/<project>: build output; TANDEM_DIST points here
+    state: Path  # environments and durations kept between runs
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,9 @@ class Command:
         default_factory=dict
     )  # added to the inherited environment
     stamp: Path | None = None  # written by the runner when the command exits 0
+    purpose: str = (
+        ""  # what the command is for, said when it fails ("create the environment")
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,7 @@ class ProcessResult:
     duration: float = 0.0
     timed_out: bool = False
     missing: bool = False  # argv[0] was not found
+    purpose: str = ""  # the purpose of the command that ran
 
     @property
     def output(self) -> str:
@@ -92,8 +108,8 @@ class Context:
     """Where a task's command runs and what share of the machine it holds."""
 
     root: Path
-    dist: Path  # root/dist/<project>: build output
-    state: Path  # root/.tandem: state kept between runs (environments, durations)
+    dist: Path  # OUTPUT/<project>: this project's build output
+    state: Path  # kept between runs (environments, durations); default root/.tandem
     workdir: Path  # a fresh directory for this task alone (reports the tool writes)
     slots: int = 1  # CPU slots this task holds: decides go -p, GOMAXPROCS and pytest -n
     timeout: float = 900.0

@@ -35,7 +35,9 @@ async def run_process(command: Command, deadline: float) -> ProcessResult:
         )
     except OSError as exc:
         message = f"{command.argv[0]}: {exc.strerror}"
-        return ProcessResult(command.argv, 127, stderr=message, missing=True)
+        return ProcessResult(
+            command.argv, 127, stderr=message, missing=True, purpose=command.purpose
+        )
     out, err, timed_out = await _collect(proc, deadline)
     # Whatever the command started in its group ends with it: no process is left behind.
     _signal_group(proc.pid, signal.SIGKILL)
@@ -44,7 +46,13 @@ async def run_process(command: Command, deadline: float) -> ProcessResult:
     code = proc.returncode if proc.returncode is not None else -signal.SIGKILL
     elapsed = time.monotonic() - start
     return ProcessResult(
-        command.argv, code, _decode(out), _decode(err), elapsed, timed_out
+        command.argv,
+        code,
+        _decode(out),
+        _decode(err),
+        elapsed,
+        timed_out,
+        purpose=command.purpose,
     )
 
 

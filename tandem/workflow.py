@@ -13,7 +13,7 @@ from tandem import history
 from tandem.config import Config, load_config
 from tandem.discover import Discovery, discover
 from tandem.engine import executor, probe_versions
-from tandem.model import Outcome, Step, TandemError, Task
+from tandem.model import Layout, Outcome, Step, TandemError, Task
 from tandem.plan import make_plan
 from tandem.report.junit import write_junit
 from tandem.report.summary import markdown_summary
@@ -62,12 +62,17 @@ def find_projects(root: Path) -> tuple[Config, Discovery]:
     config = load_config(root)
     found = discover(root, config)
     if not found.projects:
-        patterns = ", ".join(config.patterns)
+        where = ", ".join(config.include) or "every directory"
         raise TandemError(
-            f"no projects found under {root} (looked in {patterns}); "
-            "add a go.mod or pyproject.toml there, or set [tool.tandem] projects"
+            f"no projects found under {root} (looked in {where}); "
+            "add a go.mod or pyproject.toml there, or set [tool.tandem] include"
         )
     return config, found
+
+
+def layout(root: Path, config: Config) -> Layout:
+    """The absolute build output and state directories the config names under `root`."""
+    return Layout(root, root / config.output, root / config.state)
 
 
 def run(
@@ -92,8 +97,8 @@ def run(
 async def _run_tasks(
     root: Path, config: Config, tasks: Sequence[Task], options: Options, on_done
 ) -> tuple[list[Outcome], bool]:
-    state = root / ".tandem"
-    known = history.load_durations(state)
+    where = layout(root, config)
+    known = history.load_durations(where.state)
     stop = asyncio.Event()
     _on_signals(stop)
     # Tool versions are only needed for the report: probe them while the tasks run.
@@ -101,7 +106,7 @@ async def _run_tasks(
         probe_versions(root, {t.project.language for t in tasks})
     )
     timeout = options.timeout or config.timeout
-    execute = executor(root, timeout, fix=options.fix, on_done=on_done)
+    execute = executor(where, timeout, fix=options.fix, on_done=on_done)
     outcomes = await run_plan(
         tasks,
         execute,
@@ -111,13 +116,18 @@ async def _run_tasks(
         gauge=None if (options.jobs or config.jobs) else ProcStatGauge(),
         stop=stop,
     )
-    history.save_durations(state, known, outcomes)
+    history.save_durations(where.state, known, outcomes)
     versions = await probing
     outcomes = [
-        replace(o, properties=versions.get(o.task.project.language, ()))
+        replace(o, properties=_merged(versions.get(o.task.project.language, ()), o))
         for o in outcomes
     ]
     return outcomes, stop.is_set()
+
+
+def _merged(probed: tuple[tuple[str, str], ...], outcome: Outcome):
+    """The language's probed tool versions, overridden by what the task itself reported."""
+    return tuple({**dict(probed), **dict(outcome.properties)}.items())
 
 
 def _on_signals(stop: asyncio.Event) -> None:

@@ -72,7 +72,7 @@ def context(tmp: Path, timeout: float = 120.0, fix: bool = False) -> Context:
     workdir.mkdir(parents=True, exist_ok=True)
     return Context(
         root=tmp,
-        dist=tmp / "dist" / PROJECT,
+        dist=tmp / ".tandem" / "dist" / PROJECT,
         state=tmp / ".tandem",
         workdir=workdir,
         slots=2,

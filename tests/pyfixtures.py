@@ -64,10 +64,8 @@ class StepRun:
         return {case.name: case for case in self.cases}
 
 
-def run_step(
-    proj: Project, step: Step, ctx: Context, uv: str | None = python.venv.UV
-) -> StepRun:
+def run_step(proj: Project, step: Step, ctx: Context) -> StepRun:
     """Run one step's real commands and judge them."""
-    commands = python.commands(proj, step, ctx, uv=uv)
+    commands = python.commands(proj, step, ctx)
     results = run_commands_sync(commands, timeout=300)
     return StepRun(commands, results, python.judge(proj, step, results, ctx))

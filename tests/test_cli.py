@@ -183,6 +183,66 @@ def test_list_json_gives_name_language_path_and_needs(green, capsys):
     ]
 
 
+def test_list_from_a_subdirectory_finds_the_root_itself():
+    repo = Path(__file__).resolve().parent.parent
+    run = subprocess.run(
+        [sys.executable, "-m", "tandem", "list", "--json"],
+        cwd=repo / "projects" / "catalog",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    names = [row["name"] for row in json.loads(run.stdout)]
+    assert names == sorted(p.name for p in (repo / "projects").iterdir() if p.is_dir())
+    assert "catalog" in names and len(names) >= 5
+
+
+PROBE = {
+    "go.mod": go_module("probe"),
+    "cmd/probe/main.go": "package main\n\nfunc main() {}\n",
+    "probe_test.go": """
+        package probe
+
+        import (
+        \t"os"
+        \t"path/filepath"
+        \t"testing"
+        )
+
+        func TestSeesTheOutputRoot(t *testing.T) {
+        \tseen := filepath.Join(os.Getenv("TANDEM_ROOT"), "seen-dist")
+        \tif err := os.WriteFile(seen, []byte(os.Getenv("TANDEM_DIST")), 0o644); err != nil {
+        \t\tt.Fatal(err)
+        \t}
+        }
+        """,
+}
+
+
+def test_output_and_state_directories_come_from_the_config(monorepo):
+    root = monorepo(
+        {
+            "pyproject.toml": '[tool.tandem]\noutput = "out/bin"\nstate = "var/tandem"\n',
+            **{f"services/probe/{path}": text for path, text in PROBE.items()},
+        }
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "tandem", "check", "-j", "2"],
+        cwd=root / "services" / "probe" / "cmd",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (root / "out/bin/probe/probe").is_file()
+    assert (root / "seen-dist").read_text() == str(root.resolve() / "out/bin")
+    assert (root / "var/tandem/durations.json").is_file()
+    assert not (root / "dist").exists() and not (root / ".tandem").exists()
+
+
 def test_red_findings_exit_1_and_each_is_its_own_case(monorepo):
     broken = {
         **GO_GREEN,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tandem.config import load_config
 from tandem.discover import discover
 from tandem.model import TandemError
-from tests.conftest import go_module, py_project
+from tests.conftest import go_module, py_project, write_tree
 
 
 def found(root):
@@ -28,8 +30,25 @@ def test_go_modules_and_python_projects_are_found_by_marker(monorepo):
         ("pricing", "python"),
     ]
     assert all(p.path.is_absolute() for p in result.projects)
-    assert result.warnings == (
-        "projects/notes: neither go.mod nor pyproject.toml; passed over",
+    assert result.warnings == ()  # looking everywhere, a plain directory is no news
+
+
+def test_a_directory_a_pattern_names_that_is_no_project_is_a_warning(monorepo):
+    root = monorepo(
+        {
+            "pyproject.toml": '[tool.tandem]\ninclude = ["projects/*", "libs/**"]\n',
+            "projects/catalog/go.mod": go_module("catalog"),
+            "projects/notes/README.md": "not a project\n",
+            "projects/.cache/go.mod": go_module("cached"),
+            "libs/docs/README.md": "a ** pattern expects no project everywhere\n",
+        }
+    )
+    result = found(root)
+    assert [p.name for p in result.projects] == ["catalog"]
+    (warning,) = result.warnings
+    assert warning == (
+        "projects/notes: no go.mod, setup.py or pyproject.toml describing a project; "
+        "passed over"
     )
 
 
@@ -117,3 +136,168 @@ def test_overrides_reach_the_project(monorepo):
     (project,) = found(root).projects
     assert project.timeout == 12.0 and [s.value for s in project.skip] == ["vet"]
     assert [(s.value, a) for s, a in project.args.items()] == [("test", ("-race",))]
+
+
+def test_projects_are_found_anywhere_and_tool_dirs_are_not_entered(monorepo):
+    root = monorepo(
+        {
+            "pyproject.toml": "[tool.black]\nline-length = 100\n",  # settings only
+            "services/api/go.mod": go_module("api"),
+            "services/api/vendor/x/go.mod": go_module("x"),
+            "services/api/testdata/fixture/go.mod": go_module("fixture"),
+            "services/api/plugins/auth/go.mod": go_module("auth"),  # nested
+            "libs/py/core/pyproject.toml": py_project("core"),
+            "libs/py/legacy/setup.py": "from setuptools import setup\nsetup()\n",
+            "libs/py/poetic/pyproject.toml": '[tool.poetry]\nname = "poetic"\n',
+            "libs/py/configs/pyproject.toml": "[tool.ruff]\nline-length = 99\n",
+            "web/node_modules/pkg/pyproject.toml": py_project("pkg"),
+            "env/pyvenv.cfg": "home = /usr/bin\n",
+            "env/lib/site/pyproject.toml": py_project("inside-a-venv"),
+            ".venv/lib/pyproject.toml": py_project("hidden"),
+            "build/lib/setup.py": "",
+            "dist/out/go.mod": go_module("out"),
+            "third_party/dep/go.mod": go_module("dep"),
+            "core.egg-info/setup.py": "",
+            "libs/__pycache__/x/setup.py": "",
+            ".tandem/dist/api/go.mod": go_module("copy"),
+        }
+    )
+    result = found(root)
+    assert {p.name: p.path.relative_to(root).as_posix() for p in result.projects} == {
+        "api": "services/api",
+        "auth": "services/api/plugins/auth",
+        "core": "libs/py/core",
+        "legacy": "libs/py/legacy",
+        "poetic": "libs/py/poetic",
+    }
+    assert result.warnings == ()
+
+
+def test_the_root_itself_can_be_a_project(monorepo):
+    root = monorepo(
+        {
+            "pyproject.toml": py_project("tool", "\n[tool.tandem]\ntimeout = 60\n"),
+            "helper/go.mod": go_module("helper"),
+        }
+    )
+    assert [(p.name, p.path) for p in found(root).projects] == [
+        ("helper", root / "helper"),
+        ("repo", root),
+    ]
+
+
+def test_projects_sharing_a_directory_name_are_named_by_their_paths(monorepo):
+    root = monorepo(
+        {
+            "pyproject.toml": """
+                [tool.tandem.projects."py/api"]
+                needs = ["go/api"]
+                timeout = 7
+                """,
+            "go/api/go.mod": go_module("api"),
+            "py/api/pyproject.toml": py_project("api"),
+            "py/web/pyproject.toml": py_project("web"),
+        }
+    )
+    projects = {p.name: p for p in found(root).projects}
+    assert sorted(projects) == ["go/api", "py/api", "web"]
+    assert projects["py/api"].needs == ("go/api",)
+    assert projects["py/api"].timeout == 7.0
+
+
+def test_exclude_patterns_and_the_configured_output_and_state_are_skipped(monorepo):
+    root = monorepo(
+        {
+            "pyproject.toml": """
+                [tool.tandem]
+                exclude = ["legacy", "services/*/examples/**"]
+                output = "out/bin"
+                state = "var/tandem"
+                """,
+            "legacy/old/go.mod": go_module("old"),
+            "services/api/go.mod": go_module("api"),
+            "services/api/examples/demo/go.mod": go_module("demo"),
+            "out/bin/api/go.mod": go_module("copy"),
+            "var/tandem/venvs/x/pyproject.toml": py_project("x"),
+            "out/tool/go.mod": go_module("tool"),
+        }
+    )
+    assert [p.name for p in found(root).projects] == ["api", "tool"]
+
+
+def test_a_setup_py_beside_go_mod_is_a_configuration_error(monorepo):
+    root = monorepo({"odd/go.mod": go_module("odd"), "odd/setup.py": ""})
+    with pytest.raises(TandemError, match="odd has both go.mod and setup.py"):
+        found(root)
+
+
+def test_a_tool_only_pyproject_beside_go_mod_leaves_a_go_module(monorepo):
+    root = monorepo(
+        {"svc/go.mod": go_module("svc"), "svc/pyproject.toml": "[tool.ruff]\n"}
+    )
+    assert [(p.name, p.language) for p in found(root).projects] == [("svc", "go")]
+
+
+def test_python_settings_reach_the_project(monorepo):
+    root = monorepo(
+        {
+            "pyproject.toml": """
+                [tool.tandem.projects.py]
+                xdist = false
+                test-requires = ["hypothesis==6.100.0"]
+                formatter = "ruff"
+                """,
+            "py/pyproject.toml": py_project("py"),
+        }
+    )
+    (project,) = found(root).projects
+    assert (project.xdist, project.formatter) == (False, "ruff")
+    assert project.test_requires == ("hypothesis==6.100.0",)
+
+
+def test_go_work_modules_need_the_listed_modules_they_require(monorepo):
+    root = monorepo(
+        {
+            "go.work": "go 1.22\n\nuse (\n\t./a\n\t./b\n)\nuse ./c\n",
+            "a/go.mod": go_module("a"),
+            "b/go.mod": go_module("b", "\nrequire example.com/a v0.0.0\n"),
+            "c/go.mod": go_module(
+                "c", "\nrequire (\n\texample.com/b v0.0.0\n\texample.com/x v1.0.0\n)\n"
+            ),
+            "d/go.mod": go_module("d", "\nrequire example.com/a v0.0.0\n"),  # unlisted
+        }
+    )
+    needs = {p.name: p.needs for p in found(root).projects}
+    assert needs == {"a": (), "b": ("a",), "c": ("b",), "d": ()}
+
+
+def test_walking_500_projects_takes_well_under_a_second(tmp_path):
+    files = {}
+    for i in range(250):
+        files[f"go/svc{i}/go.mod"] = go_module(f"svc{i}")
+        files[f"go/svc{i}/internal/pkg/x.go"] = "package pkg\n"
+        files[f"go/svc{i}/vendor/dep/go.mod"] = go_module(f"dep{i}")
+        files[f"py/lib{i}/pyproject.toml"] = py_project(f"lib{i}")
+        files[f"py/lib{i}/src/lib{i}/__init__.py"] = ""
+        files[f"py/lib{i}/.venv/pyvenv.cfg"] = ""
+    root = write_tree(tmp_path, files)
+    start = time.perf_counter()
+    result = found(root)
+    elapsed = time.perf_counter() - start
+    assert len(result.projects) == 500
+    assert elapsed < 1.0, f"discovery took {elapsed:.2f}s"  # typically 0.15 s
+
+
+def test_uv_workspace_members_a_project_takes_become_needs(monorepo):
+    root = monorepo(
+        {
+            "pyproject.toml": '[tool.uv.workspace]\nmembers = ["packages/*"]\n',
+            "packages/core/pyproject.toml": py_project("core"),
+            "packages/web/pyproject.toml": py_project(
+                "web",
+                'dependencies = ["core"]\n\n[tool.uv.sources]\ncore = { workspace = true }\n',
+            ),
+        }
+    )
+    needs = {p.name: p.needs for p in found(root).projects}
+    assert needs == {"core": (), "web": ("core",)}

@@ -80,7 +80,7 @@ def test_python_counts_equal_pytests_own(checked, project):
         check=False,
         env={
             "PATH": "/usr/local/go/bin:/usr/bin:/bin",
-            "TANDEM_DIST": str(checked / "dist"),
+            "TANDEM_DIST": str(checked / ".tandem" / "dist"),
         },
     ).stdout
     summary = re.search(r"(\d+) passed(?:, (\d+) skipped)? in ", out)
@@ -92,6 +92,8 @@ def test_python_counts_equal_pytests_own(checked, project):
 def test_the_workload_is_real(checked):
     total = sum(sum(report_counts(checked, p).values()) for p in GO + PYTHON)
     assert total >= 80
-    assert (checked / "dist" / "catalog" / "catalog").is_file()
-    assert (checked / "dist" / "orders" / "orders").is_file()
-    assert list((checked / "dist" / "pricing").glob("pricing-*.whl"))
+    dist = checked / ".tandem" / "dist"
+    assert (dist / "catalog" / "catalog").is_file()
+    assert (dist / "orders" / "orders").is_file()
+    assert list((dist / "pricing").glob("pricing-*.whl"))
+    assert not (checked / "dist").exists()

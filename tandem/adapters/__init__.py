@@ -33,6 +33,11 @@ class Adapter(Protocol):
     def commands(self, project: Project, step: Step, ctx: Context) -> Sequence[Command]:
         """The commands for one step, run in order until one exits non-zero."""
 
+    def properties(
+        self, project: Project, step: Step, ctx: Context
+    ) -> tuple[tuple[str, str], ...]:
+        """Report properties of one task: the tool versions that checked this project."""
+
     def judge(
         self,
         project: Project,

@@ -9,6 +9,20 @@ from pathlib import Path, PurePosixPath
 from tandem.model import ProcessResult, Project, TestCase, Verdict
 
 TAIL_LINES = 60
+Properties = tuple[tuple[str, str], ...]
+
+
+class Refusal(Exception):
+    """Raised by an adapter's `commands` when a step cannot run at all; one error case says why."""
+
+    def __init__(self, tool: str, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.tool, self.kind, self.message = tool, kind, message
+
+
+def basic_properties(project: Project, step: object, ctx: object) -> Properties:
+    """No report properties beyond the language's probed tool versions."""
+    return ()
 
 
 def tail(text: str, lines: int = TAIL_LINES) -> str:

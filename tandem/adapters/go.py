@@ -1,18 +1,18 @@
 """The Go adapter: a directory with a go.mod is a project.
 
-build: `go build ./...`, then `go build -o dist/<project>/ ./...` for the binaries;
+build: `go install ./...` with GOBIN=OUTPUT/<project> (every package built, binaries written);
 fmt: `gofmt -l -d` (or `-l -w` to fix); vet: `go vet -json ./...`;
 test: `go test -json ./...`, converted by `tandem.adapters.go_events`.
+A module under a go.work that does not list it runs with GOWORK=off (see `go_work`).
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tandem.adapters import base
+from tandem.adapters import base, go_work
 from tandem.adapters.go_events import convert
 from tandem.adapters.go_findings import (
     compile_case,
@@ -20,6 +20,7 @@ from tandem.adapters.go_findings import (
     gofmt_cases,
     vet_cases,
 )
+from tandem.adapters.go_work import module_path
 from tandem.model import Command, Context, ProcessResult, Project, Step, TestCase
 
 LANGUAGE = "go"
@@ -38,52 +39,28 @@ TOOLS = {
 _SKIPPED_DIRS = ("vendor", "testdata")
 
 
-def module_path(path: Path) -> str:
-    """The module path declared in `<path>/go.mod`; "" when there is none."""
-    for line in _gomod_lines(path):
-        words = line.split()
-        if len(words) >= 2 and words[0] == "module":
-            return words[1].strip('"`')
-    return ""
-
-
-def _gomod_lines(path: Path) -> list[str]:
-    try:
-        text = (path / MARKER).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    return [line.split("//")[0].rstrip() for line in text.splitlines()]
-
-
 def local_requirements(path: Path) -> tuple[Path, ...]:
-    """Absolute directories that `replace` directives point to (`=> ../lib`), single or block form."""
-    found: dict[Path, None] = {}
-    in_block = False
-    for line in _gomod_lines(path):
-        stripped = line.strip()
-        directive = stripped.startswith("replace") and stripped[7:8] in (" ", "\t", "(")
-        if directive and stripped[7:].strip() == "(":
-            in_block = True
-        elif in_block and stripped == ")":
-            in_block = False
-        elif (in_block or directive) and (target := _local_target(stripped)):
-            found[(path / target).resolve()] = None
-    return tuple(found)
+    """Absolute directories the module builds against: `replace` targets and required workspace modules."""
+    replaced = (
+        (path / target).resolve()
+        for arg in go_work.directive_args(go_work.lines(path / MARKER), "replace")
+        if (target := _local_target(arg))
+    )
+    return tuple(dict.fromkeys([*replaced, *go_work.workspace_requirements(path)]))
 
 
 def _local_target(line: str) -> str:
     """The directory a replace line points to, or "" when it names a module version."""
     if "=>" not in line:
         return ""
-    right = line.split("=>", 1)[1]
-    try:
-        words = shlex.split(right)  # go.mod may quote a path that holds spaces
-    except ValueError:
-        words = right.split()
-    if len(words) != 1:  # "module version": not a directory
+    found = go_work.words(line.split("=>", 1)[1])
+    if len(found) != 1:  # "module version": not a directory
         return ""
-    is_path = words[0].startswith(("./", "../", "/")) or words[0] in (".", "..")
-    return words[0] if is_path else ""
+    is_path = found[0].startswith(("./", "../", "/")) or found[0] in (".", "..")
+    return found[0] if is_path else ""
+
+
+properties = base.basic_properties
 
 
 def versions(root: Path) -> Mapping[str, Command]:
@@ -97,8 +74,14 @@ Args = tuple[str, ...]
 
 def commands(project: Project, step: Step, ctx: Context) -> Sequence[Command]:
     """The go commands for one step; user arguments come from `project.args`."""
-    env = {"GOMAXPROCS": str(ctx.slots)}
+    env = {"GOMAXPROCS": str(ctx.slots), **_workspace_env(project.path)}
     return _COMMANDS[step](project, ctx, env, tuple(project.args.get(step, ())))
+
+
+def _workspace_env(path: Path) -> Env:
+    # In workspace mode go refuses a module its go.work does not list; a user's own GOWORK wins.
+    off = "GOWORK" not in os.environ and go_work.outside(path)
+    return {"GOWORK": "off"} if off else {}
 
 
 def _build(project: Project, ctx: Context, env: Env, user: Args) -> Sequence[Command]:

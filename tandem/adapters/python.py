@@ -1,8 +1,9 @@
-"""The Python adapter: a per-project environment and wheel, black, ruff and pytest.
+"""The Python adapter: a per-project environment and wheel, the project's formatter, ruff and pytest.
 
-black and ruff are Tandem's own pinned dependencies and run from Tandem's interpreter, so every
-project is checked by the same versions; pytest runs inside the project's environment (see
-`tandem.adapters.venv`) and reports through `--junitxml`, which `pytest_xml` normalises.
+The environment and the build come from `tandem.adapters.venv`; black, ruff format and ruff
+check run at the version the project pins (through `uv tool run`) or else Tandem's own, and
+never write into the project (`--check`, `--no-fix`, caches in the state directory). pytest runs
+inside the project's environment and reports through `--junitxml`, which `pytest_xml` normalises.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from tandem.adapters import base, pytest_xml, venv
+from tandem.adapters import base, pyproject, pytest_xml, venv
 from tandem.model import (
     Command,
     Context,
@@ -41,15 +42,21 @@ PYTEST_OPTIONS = (
     "no:cacheprovider",
 )
 
-local_requirements = venv.local_requirements
+local_requirements = pyproject.local_requirements
 
-_DIFF_HEADER = re.compile(r"^--- (?P<path>[^\t\n]+)\t[^\n]*\n\+\+\+ ", re.MULTILINE)
+_DIFF_HEADER = re.compile(
+    r"^--- (?P<path>[^\t\n]+)(?:\t[^\n]*)?\n\+\+\+ ", re.MULTILINE
+)
 _HUNK = re.compile(r"^@@ -(\d+)", re.MULTILINE)
 _ERROR_LINE = re.compile(r"^\s*(?:error|ERROR)\b.*$", re.MULTILINE)
+FORMAT_CHECK = {
+    "black": ("--check", "--diff", "--no-color"),
+    "ruff": ("--check", "--diff"),
+}
 
 
 def versions(root: Path) -> dict[str, Command]:
-    """Commands that print the Python, black, ruff (and uv) versions."""
+    """Commands that print Tandem's own Python, black, ruff (and uv) versions."""
     found = {
         "python.version": Command((sys.executable, "--version"), root),
         "black.version": Command((sys.executable, "-m", "black", "--version"), root),
@@ -60,60 +67,107 @@ def versions(root: Path) -> dict[str, Command]:
     return found
 
 
-def commands(
-    project: Project, step: Step, ctx: Context, *, uv: str | None = venv.UV
-) -> tuple[Command, ...]:
-    """The commands for one step; `uv=None` builds environments with venv and pip."""
+def commands(project: Project, step: Step, ctx: Context) -> tuple[Command, ...]:
+    """The commands for one step; a Refusal when the step cannot run here at all."""
     if step is Step.BUILD:
-        return (*venv.environment_commands(project, ctx, uv), _wheel(project, ctx, uv))
+        return venv.build_commands(project, ctx, _uv())
+    if step is Step.TEST:
+        return (_pytest(project, ctx),)
     user = tuple(project.args.get(step, ()))
     if step is Step.FMT:
-        check = () if ctx.fix else ("--check", "--diff", "--no-color")
-        return (
-            Command((sys.executable, "-m", "black", *check, *user, "."), project.path),
+        return (_format(project, ctx, user),)
+    argv = ("check", "--no-fix", "--output-format=json", *user, ".")
+    return (
+        Command((*tool_argv(project, "ruff"), *argv), project.path, _tool_env(ctx)),
+    )
+
+
+def _uv() -> str:
+    if venv.UV is None:
+        raise base.Refusal(
+            "uv", "tandem.missing-tool", f"uv: not found on PATH; {INSTALL_HINT}"
         )
+    return venv.UV
+
+
+def formatter(project: Project) -> str:
+    """ "black" or "ruff": the per-project setting, else what the project shows it uses."""
+    return project.formatter or pyproject.formatter(project.path, project.test_requires)
+
+
+def _format(project: Project, ctx: Context, user: tuple[str, ...]) -> Command:
+    tool = formatter(project)
+    check = () if ctx.fix else FORMAT_CHECK[tool]
+    subcommand = ("format",) if tool == "ruff" else ()
+    argv = (*tool_argv(project, tool), *subcommand, *check, *user, ".")
+    return Command(argv, project.path, _tool_env(ctx))
+
+
+def tool_argv(project: Project, tool: str) -> tuple[str, ...]:
+    """How to run black or ruff: at the version the project pins, else Tandem's own."""
+    version = pyproject.pinned(project.path, tool, project.test_requires)
+    if version is None or venv.UV is None:
+        return (sys.executable, "-m", tool)
+    return (
+        venv.UV,
+        "tool",
+        "run",
+        "--python",
+        sys.executable,
+        "--from",
+        f"{tool}=={version}",
+        tool,
+    )
+
+
+def _tool_env(ctx: Context) -> dict[str, str]:
+    """ruff keeps its cache in the state directory, not in the project."""
+    return {**venv.UV_ENV, "RUFF_CACHE_DIR": str(ctx.state / "ruff-cache")}
+
+
+def properties(project: Project, step: Step, ctx: Context) -> base.Properties:
+    """The interpreter and tool versions that checked this project, and what Tandem added."""
+    if step is Step.FMT:
+        return _pinned_property(project, formatter(project))
     if step is Step.VET:
-        ruff = (
-            sys.executable,
-            "-m",
-            "ruff",
-            "check",
-            "--output-format=json",
-            *user,
-            ".",
-        )
-        return (Command(ruff, project.path),)
-    return (_pytest(project, ctx),)
+        return _pinned_property(project, "ruff")
+    plan = venv.setup(project, ctx)
+    found = (("python.version", f"Python {plan.python.version}"),)
+    added = (("tandem.added", f"{', '.join(plan.added)} (the project declares none)"),)
+    return found + added if plan.added else found
 
 
-def _wheel(project: Project, ctx: Context, uv: str | None) -> Command:
-    python = str(venv.venv_python(venv.venv_dir(project, ctx)))
-    if uv:
-        argv = (uv, "build", "--wheel", "--out-dir", str(ctx.dist), "--python", python)
-        return Command(
-            (*argv, *project.args.get(Step.BUILD, ()), "."), project.path, venv.UV_ENV
-        )
-    argv = (python, "-m", "pip", "wheel", "--no-deps", "-w", str(ctx.dist))
-    argv = (*argv, *project.args.get(Step.BUILD, ()), ".")
-    return Command(argv, project.path, venv.PIP_ENV)
+def _pinned_property(project: Project, tool: str) -> base.Properties:
+    version = pyproject.pinned(project.path, tool, project.test_requires)
+    return (
+        ((f"{tool}.version", f"{tool} {version} (pinned by the project)"),)
+        if version
+        else ()
+    )
 
 
 def pytest_argv(project: Project, ctx: Context) -> tuple[str, ...]:
     """pytest inside the project's environment, writing an xunit1 report into the workdir."""
-    xdist = venv.declares(project.path, "pytest-xdist")
-    workers = ("-n", str(ctx.slots)) if ctx.slots > 1 and xdist else ()
-    python = str(venv.venv_python(venv.venv_dir(project, ctx)))
+    xdist = (
+        project.xdist
+        if project.xdist is not None
+        else pyproject.configures_xdist(project.path)
+    )
+    workers = ("-n", str(max(1, ctx.slots))) if xdist else ()
+    pytest = str(venv.venv_dir(project, ctx) / "bin" / "pytest")
     report = f"--junitxml={ctx.workdir / REPORT}"
     # --rootdir: node ids and file names relative to the project, whatever config lies above it
     rootdir = f"--rootdir={project.path}"
     extra = project.args.get(Step.TEST, ())
-    return (python, "-m", "pytest", report, *PYTEST_OPTIONS, rootdir, *workers, *extra)
+    return (pytest, report, *PYTEST_OPTIONS, rootdir, *workers, *extra)
 
 
 def _pytest(project: Project, ctx: Context) -> Command:
     # The workdir is fresh; removing the report anyway means a stale one is never read back.
     (ctx.workdir / REPORT).unlink(missing_ok=True)
     env = venv.activated(venv.venv_dir(project, ctx))
+    # Bytecode goes to the state directory, not into __pycache__ folders in the project.
+    env["PYTHONPYCACHEPREFIX"] = str(ctx.state / "pycache")
     return Command(pytest_argv(project, ctx), project.path, env)
 
 
@@ -133,12 +187,13 @@ def judge(
 
 def _tool(step: Step, results: Sequence[ProcessResult]) -> str:
     if step is Step.BUILD:
-        return "wheel" if not results or _is_wheel(results[-1].argv) else "venv"
-    return {Step.FMT: "black", Step.VET: "ruff", Step.TEST: "pytest"}[step]
+        return BUILD_TOOLS.get(results[-1].purpose, "build") if results else "wheel"
+    if step is Step.FMT:
+        return "ruff format" if results and "format" in results[-1].argv else "black"
+    return {Step.VET: "ruff", Step.TEST: "pytest"}[step]
 
 
-def _is_wheel(argv: Sequence[str]) -> bool:
-    return tuple(argv[1:2]) == ("build",) or tuple(argv[1:4]) == ("-m", "pip", "wheel")
+BUILD_TOOLS = {venv.ENVIRONMENT: "venv", venv.INSTALL: "install", venv.WHEEL: "wheel"}
 
 
 def _judge_build(
@@ -148,39 +203,45 @@ def _judge_build(
     if last.returncode == 0:
         return (base.passed_case(project, "wheel", sum(r.duration for r in results)),)
     tool = _tool(Step.BUILD, results)
-    what = "build the wheel" if tool == "wheel" else "create the environment"
     found = _ERROR_LINE.search(last.output)
-    message = f"could not {what}" + (f": {found[0].strip()}" if found else "")
+    message = f"could not {last.purpose or 'build'}" + (
+        f": {found[0].strip()}" if found else ""
+    )
     return (base.error_case(project, tool, "python.build", message, last),)
 
 
 def _judge_fmt(
     project: Project, results: Sequence[ProcessResult], ctx: Context
 ) -> tuple[TestCase, ...]:
-    last = results[-1]
+    last, tool = results[-1], _tool(Step.FMT, results)
     cases = tuple(
-        _black_case(project, path, diff) for path, diff in split_diffs(last.stdout)
+        _format_case(project, tool, path, diff)
+        for path, diff in split_diffs(last.stdout)
     )
-    if last.returncode == 123:
-        cases += (_tool_error(project, "black", "fmt.black", last),)
-    return cases or (base.passed_case(project, "black", last.duration),)
+    if last.returncode not in (0, 1):  # black's 123, ruff's 2: the tool itself failed
+        cases += (_tool_error(project, tool, _format_kind(tool), last),)
+    return cases or (base.passed_case(project, tool, last.duration),)
+
+
+def _format_kind(tool: str) -> str:
+    return f"fmt.{tool.split()[0]}"
 
 
 def split_diffs(stdout: str) -> list[tuple[str, str]]:
-    """black's `--diff` output → (path as black printed it, that file's diff)."""
+    """black's or ruff format's `--diff` output → (path as printed, that file's diff)."""
     starts = list(_DIFF_HEADER.finditer(stdout))
     ends = [m.start() for m in starts[1:]] + [len(stdout)]
     return [(m["path"], stdout[m.start() : end]) for m, end in zip(starts, ends)]
 
 
-def _black_case(project: Project, path: str, diff: str) -> TestCase:
+def _format_case(project: Project, tool: str, path: str, diff: str) -> TestCase:
     relative = base.relative(path, project.path)
     hunk = _HUNK.search(diff)
     return TestCase(
         classname=base.dir_classname(relative, project.name),
-        name=f"black: {relative}",
+        name=f"{tool}: {relative}",
         verdict=Verdict.FAILURE,
-        type="fmt.black",
+        type=_format_kind(tool),
         message="would reformat",
         text=diff,
         file=relative,

@@ -1,27 +1,30 @@
-"""Per-project virtual environments: the commands that build them and the stamp that keeps them.
+"""Per-project environments made as the project's own tools make them, and kept fresh.
 
-Each project gets `<state>/venvs/<project>` holding the project itself, its `test` extra, its
-`test` dependency group and every local path requirement, all editable so that a change to the
-sources (the project's or a library's) is seen without a rebuild. The environment is rebuilt only
-when its inputs change: the last command carries a digest of the project's and its local
-requirements' pyproject.toml, lock and requirements files, and the runner writes that command
-line into the stamp file when it succeeds.
+Each project gets `<state>/venvs/<project>`, made by uv with the interpreter the project asks for:
+- under a `uv.lock` (its own or its workspace's), exactly the locked versions with the test groups
+  and extras, as `uv sync --locked` makes them;
+- otherwise its dependencies, test extras, test groups and test requirements files, resolved
+  from its declarations.
+pytest is added when nothing provides it. The environment is remade only when its inputs change:
+the last command carries a digest of them and the runner stamps it when it succeeds. The project
+and its local requirements are then installed from out-of-tree mirrors (never editable) on every
+build, so compiled extensions are rebuilt from the sources as they are and nothing is written
+into the project.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import sys
-import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlparse
 
-from tandem.model import Command, Context, Project
+from tandem.adapters import base, interpreters, pyproject
+from tandem.adapters.mirror import mirror_path
+from tandem.model import Command, Context, Project, Step
 
 Argv = tuple[str, ...]
 
@@ -31,21 +34,19 @@ INPUT_PATTERNS = (
     "pyproject.toml",
     "setup.cfg",
     "setup.py",
-    "uv.lock",
-    "pdm.lock",
-    "poetry.lock",
-    "requirements*.txt",
-    "requirements/*.txt",
+    *pyproject.REQUIREMENT_FILES,
 )
-TEST = "test"  # the extra and the dependency group that hold test requirements
 UV_ENV = {"UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
-PIP_ENV = {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
-_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-_DIRECT_URL = re.compile(r"@\s*(file:\S+)")
+PYTEST = "pytest"
+ENVIRONMENT, INSTALL, WHEEL = (
+    "create the environment",
+    "install the project",
+    "build the wheel",
+)
 
 
 def find_uv() -> str | None:
-    """uv beside Tandem's interpreter (the pinned one), else uv on PATH, else None."""
+    """uv beside Tandem's interpreter (its own dependency), else uv on PATH, else None."""
     beside = Path(sys.executable).parent / "uv"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -53,6 +54,18 @@ def find_uv() -> str | None:
 
 
 UV = find_uv()
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How a project's environment is made: the interpreter, the lock, what Tandem adds."""
+
+    python: interpreters.Interpreter
+    lock: Path | None
+    # The project and its local requirements, in install order.
+    sources: tuple[Path, ...]
+    # Requirements Tandem adds because the project declares none (pytest).
+    added: tuple[str, ...] = ()
 
 
 def venv_dir(project: Project, ctx: Context) -> Path:
@@ -65,116 +78,89 @@ def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
+def mirrors(project: Project, ctx: Context) -> Path:
+    """Where the project's build reads its sources (and those of its local requirements)."""
+    return ctx.state / "src" / project.name
+
+
 def activated(venv: Path) -> dict[str, str]:
     """Variables that make tools started inside the environment find its scripts first."""
     path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
     return {"VIRTUAL_ENV": str(venv), "PATH": path}
 
 
-def read_pyproject(path: Path) -> Mapping[str, Any]:
-    """The parsed pyproject.toml of a directory; empty when unreadable (the installer says why)."""
-    try:
-        return tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
+def setup(project: Project, ctx: Context) -> Setup:
+    """The project's interpreter and lock; a Refusal when no installed Python fits."""
+    wanted = interpreters.wanted(
+        project.path, pyproject.read_pyproject(project.path), ctx.root
+    )
+    found = interpreters.choose(wanted)
+    if found is None:
+        raise base.Refusal(
+            "python", "python.interpreter", interpreters.missing_message(wanted)
+        )
+    lock = pyproject.lock_file(project.path)
+    provided = _provides_pytest(project)
+    sources = (project.path, *pyproject.local_closure(project.path))
+    return Setup(found, lock, sources, () if provided else (PYTEST,))
 
 
-def group_requirements(
-    pyproject: Mapping[str, Any], group: str = TEST
-) -> tuple[str, ...]:
-    """A PEP 735 dependency group's requirements, with `include-group` entries expanded."""
-    groups = pyproject.get("dependency-groups", {})
-    seen: set[str] = set()
-
-    def expand(name: str) -> Iterator[str]:
-        if name in seen:
-            return
-        seen.add(name)
-        for entry in groups.get(name, ()):
-            if isinstance(entry, str):
-                yield entry
-            elif isinstance(entry, dict) and "include-group" in entry:
-                yield from expand(entry["include-group"])
-
-    return tuple(expand(group))
+def _provides_pytest(project: Project) -> bool:
+    """True when the project's test requirements bring pytest (itself, or a plugin needing it)."""
+    names = {
+        pyproject.requirement_name(r)
+        for r in pyproject.declared(project.path, project.test_requires)
+    }
+    return any(name == PYTEST or name.startswith(f"{PYTEST}-") for name in names)
 
 
-def requirements(pyproject: Mapping[str, Any]) -> tuple[str, ...]:
-    """Every requirement the environment installs: dependencies, the test extra, the test group."""
-    project = pyproject.get("project", {})
-    extra = project.get("optional-dependencies", {}).get(TEST, [])
-    return (*project.get("dependencies", []), *extra, *group_requirements(pyproject))
-
-
-def declares(path: Path, name: str) -> bool:
-    """True when the project at `path` requires the distribution `name`."""
-    wanted = _normalise(name)
-    return any(
-        (m := _NAME.match(req)) and _normalise(m[1]) == wanted
-        for req in requirements(read_pyproject(path))
+def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ...]:
+    """Mirror the sources, (re)make the environment if stale, install the project, build a wheel."""
+    plan = setup(project, ctx)
+    mirrored = [mirror_path(mirrors(project, ctx), s) for s in plan.sources]
+    python = str(venv_python(venv_dir(project, ctx)))
+    pairs = (str(p) for pair in zip(plan.sources, mirrored) for p in pair)
+    # --no-sources: a mirror is outside its uv workspace, and its requirements are installed.
+    install = (uv, "pip", "install", "--python", python, "--no-deps", "--no-sources")
+    install += ("--reinstall",)
+    wheel = (uv, "build", "--wheel", "--no-sources", "--out-dir", str(ctx.dist))
+    wheel += ("--python", python)
+    user = project.args.get(Step.BUILD, ())
+    return (
+        Command(
+            (sys.executable, "-m", "tandem.adapters.mirror", *pairs),
+            project.path,
+            purpose="copy the sources out of the tree",
+        ),
+        *environment_commands(project, ctx, uv, plan, mirrored[0]),
+        Command((*install, *map(str, mirrored)), mirrored[0], UV_ENV, purpose=INSTALL),
+        Command((*wheel, *user, str(mirrored[0])), mirrored[0], UV_ENV, purpose=WHEEL),
     )
 
 
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def local_requirements(path: Path) -> tuple[Path, ...]:
-    """Absolute directories of the path requirements of the project at `path`."""
-    pyproject = read_pyproject(path)
-    sources = pyproject.get("tool", {}).get("uv", {}).get("sources", {})
-    found = [path / spec["path"] for spec in sources.values() if _is_path_source(spec)]
-    found += [p for req in requirements(pyproject) if (p := _file_url_path(req, path))]
-    dirs = {p.resolve() for p in found}
-    return tuple(sorted(d for d in dirs if d.is_dir()))
-
-
-def _is_path_source(spec: object) -> bool:
-    return isinstance(spec, dict) and isinstance(spec.get("path"), str)
-
-
-def _file_url_path(requirement: str, project: Path) -> Path | None:
-    match = _DIRECT_URL.search(requirement.split(";")[0])
-    if match is None:
-        return None
-    url = urlparse(match[1].replace("${PROJECT_ROOT}", project.as_posix()))
-    if url.netloc not in ("", "localhost"):
-        return None
-    return project / unquote(url.path)
-
-
-def local_closure(path: Path) -> tuple[Path, ...]:
-    """Local requirements of a project and, transitively, of those; the project excluded."""
-    seen: dict[Path, None] = {}
-    todo = list(local_requirements(path))
-    while todo:
-        found = todo.pop(0)
-        if found not in seen and found != path.resolve():
-            seen[found] = None
-            todo.extend(local_requirements(found))
-    return tuple(seen)
-
-
 def environment_commands(
-    project: Project, ctx: Context, uv: str | None
+    project: Project, ctx: Context, uv: str, plan: Setup, mirrored: Path
 ) -> tuple[Command, ...]:
-    """Commands that (re)build the project's environment; none while its stamp is fresh."""
+    """Commands that (re)make the project's environment; none while its stamp is fresh."""
     venv = venv_dir(project, ctx)
-    locals_ = local_closure(project.path)
-    if uv:
-        argvs, env = _uv_argvs(project, venv, locals_, uv), UV_ENV
+    if plan.lock is not None:
+        argvs, cwd = _locked_argvs(project, venv, plan, uv), project.path
     else:
-        argvs, env = _pip_argvs(project, venv, locals_), PIP_ENV
-    digest = _digest((project.path, *locals_), argvs)
+        argvs, cwd = _resolved_argvs(project, venv, plan, uv, mirrored), mirrored
+    digest = _digest(plan, argvs)
     if is_fresh(venv, digest):
         return ()
+    env = {**UV_ENV, "UV_PROJECT_ENVIRONMENT": str(venv)}
     check = (str(venv_python(venv)), "-c", "import sys", f"{DIGEST_FLAG}{digest}")
-    steps = [Command(argv, project.path, env) for argv in argvs]
-    return (*steps, Command(check, project.path, activated(venv), stamp=venv / STAMP))
+    steps = [Command(argv, cwd, env, purpose=ENVIRONMENT) for argv in argvs]
+    stamp = Command(
+        check, cwd, activated(venv), stamp=venv / STAMP, purpose=ENVIRONMENT
+    )
+    return (*steps, stamp)
 
 
 def is_fresh(venv: Path, digest: str) -> bool:
-    """True when the stamp says the environment was built from these inputs."""
+    """True when the stamp says the environment was made from these inputs."""
     try:
         words = (venv / STAMP).read_text(encoding="utf-8").split()
     except OSError:
@@ -182,55 +168,72 @@ def is_fresh(venv: Path, digest: str) -> bool:
     return f"{DIGEST_FLAG}{digest}" in words and venv_python(venv).exists()
 
 
-def _project_args(project: Project) -> tuple[str, ...]:
-    """The project (editable, with its test extra) and its test dependency group."""
-    pyproject = read_pyproject(project.path)
-    extras = pyproject.get("project", {}).get("optional-dependencies", {})
-    target = f"{project.path}[{TEST}]" if TEST in extras else str(project.path)
-    return ("-e", target, *group_requirements(pyproject))
-
-
-def _editable(dirs: Sequence[Path]) -> tuple[str, ...]:
-    return tuple(arg for d in dirs for arg in ("-e", str(d)))
-
-
-def _uv_argvs(
-    project: Project, venv: Path, locals_: Sequence[Path], uv: str
-) -> list[Argv]:
-    install = (uv, "pip", "install", "--python", str(venv_python(venv)))
-    argvs = [
-        (uv, "venv", "--clear", "--python", sys.executable, str(venv)),
-        (*install, *_project_args(project)),
-    ]
-    if locals_:
-        # uv installs path sources as copies; editable ones keep library changes visible.
-        argvs.append((*install, "--no-deps", *_editable(locals_)))
+def _locked_argvs(project: Project, venv: Path, plan: Setup, uv: str) -> list[Argv]:
+    """`uv sync --locked` of the dependencies alone: the project's sources come from mirrors."""
+    declared = pyproject.read_pyproject(project.path)
+    groups = [w for g in pyproject.test_groups(declared) for w in ("--group", g)]
+    extras = [w for e in pyproject.test_extras(declared) for w in ("--extra", e)]
+    name = declared.get("project", {}).get("name")
+    member = ("--package", name) if plan.lock.parent != project.path and name else ()
+    sync = (
+        uv,
+        "sync",
+        "--locked",
+        "--python",
+        str(plan.python.path),
+        *member,
+        *groups,
+        *extras,
+    )
+    skip = ("--no-install-project", "--no-install-workspace", "--no-install-local")
+    argvs = [(*sync, *skip)]
+    added = (*plan.added, *project.test_requires)
+    if added:
+        argvs.append((uv, "pip", "install", "--python", str(venv_python(venv)), *added))
     return argvs
 
 
-def _pip_argvs(project: Project, venv: Path, locals_: Sequence[Path]) -> list[Argv]:
-    install = (str(venv_python(venv)), "-m", "pip", "install")
-    if not locals_:
-        return [
-            (sys.executable, "-m", "venv", "--clear", str(venv)),
-            (*install, *_project_args(project)),
-        ]
-    # pip knows no [tool.uv.sources]: local requirements go in first so that their names
-    # resolve, and again afterwards because a `name @ file:` requirement installs a copy.
+def _resolved_argvs(
+    project: Project, venv: Path, plan: Setup, uv: str, mirrored: Path
+) -> list[Argv]:
+    """A fresh environment with what the project declares, read from its mirror."""
+    declared = pyproject.read_pyproject(project.path)
+    extras = [w for e in pyproject.test_extras(declared) for w in ("--extra", e)]
+    groups = [
+        r
+        for g in pyproject.test_groups(declared)
+        for r in pyproject.group_requirements(declared, g)
+    ]
+    # The mirror is made by the build's first command: name its files by the project's.
+    found = pyproject.requirement_files(project.path)
+    files = [
+        w for f in found for w in ("-r", str(mirrored / f.relative_to(project.path)))
+    ]
+    install = (uv, "pip", "install", "--python", str(venv_python(venv)))
+    metadata = ("-r", str(mirrored / _metadata_file(project.path)), *extras)
+    wanted = (*metadata, *groups, *files, *plan.added, *project.test_requires)
     return [
-        (sys.executable, "-m", "venv", "--clear", str(venv)),
-        (*install, *_editable(locals_)),
-        (*install, *_project_args(project)),
-        (*install, "--no-deps", *_editable(locals_)),
+        (uv, "venv", "--clear", "--python", str(plan.python.path), str(venv)),
+        (*install, *wanted),
     ]
 
 
-def _digest(dirs: Sequence[Path], argvs: Sequence[Argv]) -> str:
-    digest = hashlib.sha256(sys.version.encode())
+def _metadata_file(path: Path) -> str:
+    """The file uv reads the project's own dependencies from."""
+    return next(
+        (n for n in ("pyproject.toml", "setup.cfg") if (path / n).is_file()), "setup.py"
+    )
+
+
+def _digest(plan: Setup, argvs: Sequence[Argv]) -> str:
+    digest = hashlib.sha256(f"{plan.python.path} {plan.python.version}\n".encode())
     for argv in argvs:
         digest.update("\0".join(argv).encode() + b"\n")
-    for directory in dirs:
-        for pattern in INPUT_PATTERNS:
-            for file in sorted(p for p in directory.glob(pattern) if p.is_file()):
-                digest.update(f"{file}\n".encode() + file.read_bytes())
+    files = [plan.lock] if plan.lock else []
+    for directory in plan.sources:
+        files += sorted(
+            {p for pattern in INPUT_PATTERNS for p in directory.glob(pattern)}
+        )
+    for file in (f for f in files if f.is_file()):
+        digest.update(f"{file}\n".encode() + file.read_bytes())
     return digest.hexdigest()[:32]

@@ -1,0 +1,161 @@
+"""The Python a project asks for (`.python-version`, `requires-python`) and an installed one that fits.
+
+Interpreters are found without running them: Tandem's own, pyenv's and uv's installations (their
+directory names carry the version), and `pythonX.Y` executables on the PATH and in the usual
+system directories. pyenv's shims are passed over, since they fail for versions not made global.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+PYTHON_VERSION_FILE = ".python-version"
+_DIR_VERSION = re.compile(r"^(?:cpython-)?(\d+\.\d+(?:\.\d+)?)(?:[-+].*)?$")
+_EXE_VERSION = re.compile(r"^python(\d+\.\d+)$")
+SYSTEM_DIRS = ("/usr/local/bin", "/usr/bin")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A project's request for a Python version, and where it came from."""
+
+    spec: str  # "3.12", "3.12.1" or a specifier set like ">=3.9,<3.13"
+    source: str  # ".python-version" or "requires-python"
+
+    def accepts(self, version: Version) -> bool:
+        """True when an interpreter of `version` satisfies the request."""
+        if _DIR_VERSION.match(self.spec):
+            wanted = _DIR_VERSION.match(self.spec)[1].split(".")
+            return [str(part) for part in version.release[: len(wanted)]] == wanted
+        try:
+            return version in SpecifierSet(self.spec)
+        except InvalidSpecifier:
+            return False
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """An installed Python: its executable and version."""
+
+    path: Path
+    version: Version
+
+
+def wanted(
+    project: Path, pyproject: Mapping, search_up_to: Path | None = None
+) -> Wanted | None:
+    """The project's request: `.python-version` (here or up to `search_up_to`), else `requires-python`."""
+    for folder in _upwards(project, search_up_to or project):
+        pinned = _first_line(folder / PYTHON_VERSION_FILE)
+        if pinned:
+            return Wanted(
+                pinned.removeprefix("cpython-").removeprefix("cpython@"),
+                PYTHON_VERSION_FILE,
+            )
+    requires = pyproject.get("project", {}).get("requires-python")
+    return (
+        Wanted(requires.strip(), "requires-python")
+        if isinstance(requires, str) and requires.strip()
+        else None
+    )
+
+
+def _upwards(start: Path, stop: Path) -> Iterator[Path]:
+    yield start
+    if stop != start and stop in start.parents:
+        for parent in start.parents:
+            yield parent
+            if parent == stop:
+                return
+
+
+def _first_line(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return next(
+        (line.strip() for line in lines if line.strip() and not line.startswith("#")),
+        "",
+    )
+
+
+def choose(
+    request: Wanted | None, found: Iterable[Interpreter] | None = None
+) -> Interpreter | None:
+    """Tandem's own interpreter when it fits (or nothing is asked), else the newest that fits."""
+    candidates = list(installed() if found is None else found)
+    fitting = [i for i in candidates if request is None or request.accepts(i.version)]
+    own = [i for i in fitting if i.path == Path(sys.executable)]
+    if own:
+        return own[0]
+    return max(fitting, key=lambda i: i.version, default=None)
+
+
+def installed() -> list[Interpreter]:
+    """Interpreters on this machine, Tandem's own first."""
+    own = Interpreter(
+        Path(sys.executable), Version("{}.{}.{}".format(*sys.version_info[:3]))
+    )
+    seen, found = {own.path}, [own]
+    for found_one in (*_managed(), *_on_path()):
+        if found_one.path not in seen and os.access(found_one.path, os.X_OK):
+            seen.add(found_one.path)
+            found.append(found_one)
+    return found
+
+
+def _managed() -> Iterator[Interpreter]:
+    """pyenv's and uv's installations: one directory per version."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    uv = Path(
+        os.environ.get("UV_PYTHON_INSTALL_DIR", Path.home() / ".local/share/uv/python")
+    )
+    for home in (pyenv, uv):
+        for folder in sorted(home.glob("*")) if home.is_dir() else ():
+            match = _DIR_VERSION.match(folder.name)
+            version = _version(match[1]) if match else None
+            if version and (folder / "bin" / "python3").exists():
+                yield Interpreter(folder / "bin" / "python3", version)
+
+
+def _on_path() -> Iterator[Interpreter]:
+    """`pythonX.Y` executables on the PATH and in the system directories (not pyenv shims)."""
+    dirs = [*os.environ.get("PATH", "").split(os.pathsep), *SYSTEM_DIRS]
+    for folder in dict.fromkeys(d for d in dirs if d and "shims" not in Path(d).parts):
+        for exe in (
+            sorted(Path(folder).glob("python3.*")) if Path(folder).is_dir() else ()
+        ):
+            match = _EXE_VERSION.match(exe.name)
+            version = _version(match[1]) if match else None
+            if version:
+                yield Interpreter(exe, version)
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def missing_message(request: Wanted) -> str:
+    """The one line said when no installed interpreter fits the request."""
+    return (
+        f"the project asks for Python {request.spec} ({request.source}) and none that fits is "
+        f"installed; install one (e.g. `uv python install {_install_hint(request.spec)}` or "
+        "`pyenv install`) and run again"
+    )
+
+
+def _install_hint(spec: str) -> str:
+    match = re.search(r"\d+\.\d+", spec)
+    return match[0] if match else spec
