@@ -10,6 +10,7 @@ root-relative path where two projects share a directory name.
 from __future__ import annotations
 
 import graphlib
+import os
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -145,7 +146,14 @@ def _project(
         xdist=override.xdist,
         test_requires=override.test_requires,
         formatter=override.formatter,
+        nested=_inside(path, by_path),
     )
+
+
+def _inside(path: Path, paths: Iterable[Path]) -> tuple[Path, ...]:
+    """The paths strictly below `path`."""
+    prefix = f"{path}{os.sep}"
+    return tuple(sorted(p for p in paths if str(p).startswith(prefix)))
 
 
 def check_acyclic(projects: Iterable[Project]) -> None:

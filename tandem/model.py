@@ -58,6 +58,7 @@ class Project:
     xdist: bool | None = None  # pytest under xdist; None: if the project declares it
     test_requires: tuple[str, ...] = ()  # requirements added to the test environment
     formatter: str | None = None  # "black" or "ruff"; None: the adapter's default
+    nested: tuple[Path, ...] = ()  # other projects' directories inside this one
 
 
 @dataclass(frozen=True)

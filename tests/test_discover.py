@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tandem.config import load_config
@@ -271,7 +269,7 @@ def test_go_work_modules_need_the_listed_modules_they_require(monorepo):
     assert needs == {"a": (), "b": ("a",), "c": ("b",), "d": ()}
 
 
-def test_walking_500_projects_takes_well_under_a_second(tmp_path):
+def test_500_projects_are_found_past_vendored_modules_and_virtualenvs(tmp_path):
     files = {}
     for i in range(250):
         files[f"go/svc{i}/go.mod"] = go_module(f"svc{i}")
@@ -281,11 +279,8 @@ def test_walking_500_projects_takes_well_under_a_second(tmp_path):
         files[f"py/lib{i}/src/lib{i}/__init__.py"] = ""
         files[f"py/lib{i}/.venv/pyvenv.cfg"] = ""
     root = write_tree(tmp_path, files)
-    start = time.perf_counter()
-    result = found(root)
-    elapsed = time.perf_counter() - start
-    assert len(result.projects) == 500
-    assert elapsed < 1.0, f"discovery took {elapsed:.2f}s"  # typically 0.15 s
+    # How fast this is, is measured by the benchmarks, not asserted here.
+    assert len(found(root).projects) == 500
 
 
 def test_uv_workspace_members_a_project_takes_become_needs(monorepo):
@@ -301,3 +296,19 @@ def test_uv_workspace_members_a_project_takes_become_needs(monorepo):
     )
     needs = {p.name: p.needs for p in found(root).projects}
     assert needs == {"core": (), "web": ("core",)}
+
+
+def test_a_project_knows_the_projects_nested_inside_it(monorepo):
+    root = monorepo(
+        {
+            "svc/pyproject.toml": py_project("svc"),
+            "svc/plugins/extra/pyproject.toml": py_project("extra"),
+            "svc/tools/gen/go.mod": go_module("gen"),
+        }
+    )
+    projects = {p.name: p for p in found(root).projects}
+    assert projects["svc"].nested == (
+        root / "svc/plugins/extra",
+        root / "svc/tools/gen",
+    )
+    assert projects["extra"].nested == ()

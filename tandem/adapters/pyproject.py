@@ -234,6 +234,13 @@ def _ruff_toml_formats(path: Path) -> bool:
     return False
 
 
+def black_extend_exclude(path: Path) -> str:
+    """The project's own `[tool.black] extend-exclude` regex; "" when it sets none."""
+    black = _table(_table(read_pyproject(path).get("tool")).get("black"))
+    value = black.get("extend-exclude", black.get("extend_exclude", ""))
+    return value if isinstance(value, str) else ""
+
+
 def local_requirements(path: Path) -> tuple[Path, ...]:
     """Absolute directories of the project's path and workspace requirements."""
     pyproject = read_pyproject(path)

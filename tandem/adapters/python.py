@@ -76,7 +76,8 @@ def commands(project: Project, step: Step, ctx: Context) -> tuple[Command, ...]:
     user = tuple(project.args.get(step, ()))
     if step is Step.FMT:
         return (_format(project, ctx, user),)
-    argv = ("check", "--no-fix", "--output-format=json", *user, ".")
+    nested = _ruff_excludes(project)
+    argv = ("check", "--no-fix", "--output-format=json", *nested, *user, ".")
     return (
         Command((*tool_argv(project, "ruff"), *argv), project.path, _tool_env(ctx)),
     )
@@ -99,8 +100,30 @@ def _format(project: Project, ctx: Context, user: tuple[str, ...]) -> Command:
     tool = formatter(project)
     check = () if ctx.fix else FORMAT_CHECK[tool]
     subcommand = ("format",) if tool == "ruff" else ()
-    argv = (*tool_argv(project, tool), *subcommand, *check, *user, ".")
+    nested = _ruff_excludes(project) if tool == "ruff" else _black_excludes(project)
+    argv = (*tool_argv(project, tool), *subcommand, *check, *nested, *user, ".")
     return Command(argv, project.path, _tool_env(ctx))
+
+
+def _nested(project: Project) -> list[str]:
+    return [p.relative_to(project.path).as_posix() for p in project.nested]
+
+
+def _ruff_excludes(project: Project) -> tuple[str, ...]:
+    """Other projects inside this one are theirs to check (ruff adds these to its config's)."""
+    return tuple(w for path in _nested(project) for w in ("--extend-exclude", path))
+
+
+def _black_excludes(project: Project) -> tuple[str, ...]:
+    """The same for black, whose command line replaces its config's `extend-exclude`."""
+    nested = _nested(project)
+    if not nested:
+        return ()
+    ours = "|".join(f"^/{re.escape(path)}/" for path in nested)
+    theirs = pyproject.black_extend_exclude(project.path)
+    # black reads a regex with a newline as verbose: keep theirs on lines of its own.
+    merged = f"(?:\n{theirs}\n)|{ours}" if "\n" in theirs else f"(?:{theirs})|{ours}"
+    return ("--extend-exclude", merged if theirs else ours)
 
 
 def tool_argv(project: Project, tool: str) -> tuple[str, ...]:

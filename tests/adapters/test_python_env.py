@@ -329,3 +329,23 @@ def test_a_uv_workspace_member_gets_its_sibling_and_the_workspace_lock(
     assert [(c.name, c.verdict) for c in tested.cases] == [
         ("test_core", Verdict.PASSED)
     ]
+
+
+@pytest.mark.parametrize("tool", ["black", "ruff"])
+def test_fmt_and_vet_leave_nested_projects_to_themselves(tmp_path: Path, tool) -> None:
+    black = '\n[tool.black]\nextend-exclude = "^/generated/"\n'
+    black += '\n[tool.ruff]\nextend-exclude = ["generated"]\n'
+    files = {
+        **package("outer", extra=black),
+        "generated/gen.py": "import os\nx=1\n",
+        "inner/pyproject.toml": pyproject("inner"),
+        "inner/mod.py": "import os\nx=1\n",
+    }
+    path = write_tree(tmp_path / "outer", files)
+    outer = dataclasses.replace(project(path), nested=(path / "inner",), formatter=tool)
+    for step in (Step.FMT, Step.VET):
+        run = run_step(outer, step, context(tmp_path, f"{tool}-{step.value}"))
+        assert [c.verdict for c in run.cases] == [Verdict.PASSED], run.results[0]
+    inner = dataclasses.replace(project(path / "inner"), formatter=tool)
+    fmt = run_step(inner, Step.FMT, context(tmp_path, f"{tool}-inner"))
+    assert [c.file for c in fmt.cases] == ["mod.py"]
