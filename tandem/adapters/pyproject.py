@@ -11,7 +11,7 @@ import configparser
 import re
 import shlex
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -57,15 +57,28 @@ def requirement_name(requirement: str) -> str:
 
 
 def test_groups(pyproject: Mapping[str, Any]) -> tuple[str, ...]:
-    """The dependency groups of the project that hold test requirements."""
+    """The dependency groups that hold test requirements: by name, or because they bring pytest."""
     groups = _table(pyproject.get("dependency-groups"))
-    return tuple(name for name in TEST_NAMES if name in groups)
+    return _test_names(groups, lambda name: group_requirements(pyproject, name))
 
 
 def test_extras(pyproject: Mapping[str, Any]) -> tuple[str, ...]:
-    """The extras of the project that hold test requirements."""
+    """The extras that hold test requirements: by name, or because they bring pytest."""
     extras = _table(_table(pyproject.get("project")).get("optional-dependencies"))
-    return tuple(name for name in TEST_NAMES if name in extras)
+    return _test_names(extras, lambda name: _strings(extras[name]))
+
+
+def _test_names(
+    tables: Mapping[str, Any], requirements: Callable[[str], Iterable[str]]
+) -> tuple[str, ...]:
+    named = [name for name in TEST_NAMES if name in tables]
+    bring_pytest = [
+        name
+        for name in tables
+        if name not in named
+        and any(requirement_name(r) == "pytest" for r in requirements(name))
+    ]
+    return (*named, *sorted(bring_pytest))
 
 
 def _table(value: Any) -> Mapping[str, Any]:
