@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from tandem.adapters import uv_workspace
+from tandem.adapters import tool_envs, uv_workspace
 
-TEST_NAMES = ("test", "tests", "testing", "dev")
+TEST_NAMES = tool_envs.TEST_NAMES
 REQUIREMENT_FILES = (
     "requirements-test*.txt",
     "requirements_test*.txt",
@@ -121,6 +121,18 @@ def file_requirements(file: Path) -> tuple[str, ...]:
     return tuple(line for line in kept if line and not line.startswith(("#", "-")))
 
 
+def test_requirements(path: Path, pyproject: Mapping[str, Any]) -> tuple[str, ...]:
+    """Test requirements beyond the project's metadata: its test groups and its tools' tables,
+    and tox's `deps` when nothing else declares any."""
+    groups = [
+        r for g in test_groups(pyproject) for r in group_requirements(pyproject, g)
+    ]
+    found = (*groups, *tool_envs.requirements(pyproject))
+    if found or test_extras(pyproject) or requirement_files(path):
+        return found
+    return tool_envs.tox_requirements(path)
+
+
 def declared(path: Path, extra: Iterable[str] = ()) -> tuple[str, ...]:
     """Every requirement the project declares for running its tests."""
     pyproject = read_pyproject(path)
@@ -128,11 +140,7 @@ def declared(path: Path, extra: Iterable[str] = ()) -> tuple[str, ...]:
     extras = _table(project.get("optional-dependencies"))
     found = [*_strings(project.get("dependencies"))]
     found += [r for name in test_extras(pyproject) for r in _strings(extras[name])]
-    found += [
-        r
-        for name in test_groups(pyproject)
-        for r in group_requirements(pyproject, name)
-    ]
+    found += test_requirements(path, pyproject)
     found += [r for file in requirement_files(path) for r in file_requirements(file)]
     return (*found, *extra)
 

@@ -199,11 +199,7 @@ def _resolved_argvs(
     """A fresh environment with what the project declares, read from its mirror."""
     declared = pyproject.read_pyproject(project.path)
     extras = [w for e in pyproject.test_extras(declared) for w in ("--extra", e)]
-    groups = [
-        r
-        for g in pyproject.test_groups(declared)
-        for r in pyproject.group_requirements(declared, g)
-    ]
+    groups = pyproject.test_requirements(project.path, declared)
     # The mirror is made by the build's first command: name its files by the project's.
     found = pyproject.requirement_files(project.path)
     files = [

@@ -8,6 +8,7 @@ import pytest
 from packaging.version import Version
 
 from tandem.adapters import interpreters, pyproject
+from tandem.adapters.tool_envs import poetry_requirement
 from tests.conftest import write_tree
 
 
@@ -102,3 +103,62 @@ def test_the_interpreter_chosen_fits_the_request() -> None:
     assert choose(interpreters.Wanted(">=3.14", "x"), found) is None
     message = interpreters.missing_message(interpreters.Wanted(">=3.14", "x"))
     assert "3.14" in message and "uv python install 3.14" in message
+
+
+def test_tools_tables_hold_test_requirements_too(tmp_path: Path) -> None:
+    text = """
+        [project]
+        name = "x"
+
+        [tool.hatch.envs.hatch-test]
+        extra-dependencies = ["hypothesis"]
+
+        [tool.poetry.group.test.dependencies]
+        pytest = "^8.1"
+        freezegun = { version = "~1.4.2", extras = ["speed"] }
+        local = { path = "../local" }
+
+        [tool.poetry.dev-dependencies]
+        python = "^3.9"
+        coverage = "7.4.0"
+
+        [tool.pdm.dev-dependencies]
+        test = ["pytest-mock>=3"]
+        """
+    path = write_tree(tmp_path, {"pyproject.toml": text, "tox.ini": TOX})
+    assert pyproject.test_requirements(path, pyproject.read_pyproject(path)) == (
+        "hypothesis",
+        "pytest>=8.1,<9",
+        "freezegun[speed]>=1.4.2,<1.5",
+        "coverage==7.4.0",
+        "pytest-mock>=3",
+    )
+
+
+TOX = """
+[testenv]
+deps =
+    pytest>=7  # the runner
+    -r requirements.txt
+    {env:EXTRA_DEP:}
+    mock
+"""
+
+
+def test_tox_deps_count_only_where_nothing_else_declares_test_requirements(tmp_path):
+    path = write_tree(
+        tmp_path, {"pyproject.toml": '[project]\nname = "x"\n', "tox.ini": TOX}
+    )
+    declared = pyproject.read_pyproject(path)
+    assert pyproject.test_requirements(path, declared) == ("pytest>=7", "mock")
+    (path / "requirements-test.txt").write_text("pytest\n")
+    assert pyproject.test_requirements(path, declared) == ()
+
+
+def test_poetry_constraints_become_pep_508() -> None:
+    assert poetry_requirement("a", "^0.2.3") == "a>=0.2.3,<0.3"
+    assert poetry_requirement("a", "^2") == "a>=2,<3"
+    assert poetry_requirement("a", "~2") == "a>=2,<3"
+    assert poetry_requirement("a", ">=1,<2") == "a>=1,<2"
+    assert poetry_requirement("a", "*") == "a"
+    assert poetry_requirement("a", {"git": "https://example.invalid/a.git"}) is None
