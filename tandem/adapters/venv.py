@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tandem.adapters import base, interpreters, pyproject
+from tandem.adapters import base, interpreters, pyproject, scm_version
 from tandem.adapters.mirror import mirror_path
 from tandem.model import Command, Context, Project, Step
 
@@ -126,6 +126,7 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
     wheel = (uv, "build", "--wheel", "--no-sources", "--out-dir", str(ctx.dist))
     wheel += ("--python", python)
     user = project.args.get(Step.BUILD, ())
+    env = build_env(plan)
     return (
         Command(
             (sys.executable, "-m", "tandem.adapters.mirror", *pairs),
@@ -133,9 +134,19 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
             purpose="copy the sources out of the tree",
         ),
         *environment_commands(project, ctx, uv, plan, mirrored[0]),
-        Command((*install, *map(str, mirrored)), mirrored[0], UV_ENV, purpose=INSTALL),
-        Command((*wheel, *user, str(mirrored[0])), mirrored[0], UV_ENV, purpose=WHEEL),
+        Command((*install, *map(str, mirrored)), mirrored[0], env, purpose=INSTALL),
+        Command((*wheel, *user, str(mirrored[0])), mirrored[0], env, purpose=WHEEL),
     )
+
+
+def build_env(plan: Setup) -> dict[str, str]:
+    """uv's settings, and the versions of sources that take theirs from git tags."""
+    versions = [
+        scm_version.pretend_env(path, pyproject.read_pyproject(path))
+        for path in plan.sources
+    ]
+    # The project's own last, so that its version is the one the general variables carry.
+    return {**UV_ENV, **{k: v for found in versions[::-1] for k, v in found.items()}}
 
 
 def environment_commands(
@@ -150,7 +161,7 @@ def environment_commands(
     digest = _digest(plan, argvs)
     if is_fresh(venv, digest):
         return ()
-    env = {**UV_ENV, "UV_PROJECT_ENVIRONMENT": str(venv)}
+    env = {**build_env(plan), "UV_PROJECT_ENVIRONMENT": str(venv)}
     check = (str(venv_python(venv)), "-c", "import sys", f"{DIGEST_FLAG}{digest}")
     steps = [Command(argv, cwd, env, purpose=ENVIRONMENT) for argv in argvs]
     stamp = Command(

@@ -349,3 +349,22 @@ def test_fmt_and_vet_leave_nested_projects_to_themselves(tmp_path: Path, tool) -
     inner = dataclasses.replace(project(path / "inner"), formatter=tool)
     fmt = run_step(inner, Step.FMT, context(tmp_path, f"{tool}-inner"))
     assert [c.file for c in fmt.cases] == ["mod.py"]
+
+
+def test_a_git_versioned_project_builds_outside_its_work_tree(tmp_path: Path) -> None:
+    files = {
+        **package("tagged"),
+        "pyproject.toml": '[build-system]\nrequires = ["hatchling", "hatch-vcs"]\n'
+        'build-backend = "hatchling.build"\n\n[project]\nname = "tagged"\n'
+        'dynamic = ["version"]\n\n[tool.hatch.version]\nsource = "vcs"\n',
+    }
+    path = write_tree(tmp_path / "repo" / "tagged", files)
+    git(path.parent, "init", "-q")
+    git(path.parent, "add", ".")
+    git(path.parent, "commit", "-qm", "fixture")
+    git(path.parent, "tag", "v1.4.0")
+    proj, ctx = project(path), context(tmp_path, "b")
+    built(proj, ctx)
+    version = "import importlib.metadata as m; print(m.version('tagged'))"
+    assert in_env(proj, ctx, version) == "1.4.0+tandem"
+    assert git(path.parent, "status", "--porcelain") == ""
