@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from tandem.adapters import tool_envs, uv_workspace
+from tandem.adapters import precommit, tool_envs, uv_workspace
 
 TEST_NAMES = tool_envs.TEST_NAMES
 REQUIREMENT_FILES = (
@@ -31,6 +31,7 @@ REQUIREMENT_FILES = (
     "tests/requirements*.txt",
 )
 LOCK = "uv.lock"
+RUFF_FILES = ("ruff.toml", ".ruff.toml")
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PIN = re.compile(
     r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([A-Za-z0-9.+!-]+)\s*(?:;.*)?$"
@@ -177,12 +178,13 @@ def locked_versions(lock: Path | None) -> dict[str, str]:
 
 
 def pinned(path: Path, tool: str, extra: Iterable[str] = ()) -> str | None:
-    """The version of `tool` the project pins, in its lock or with `==`; None when it pins none."""
+    """The version of `tool` the project pins: in its lock, with `==`, or in its pre-commit hooks."""
     locked = locked_versions(lock_file(path)).get(normalise(tool))
     if locked:
         return locked
     pins = (m for r in declared(path, extra) if (m := _PIN.match(r)))
-    return next((m[2] for m in pins if normalise(m[1]) == normalise(tool)), None)
+    found = (m[2] for m in pins if normalise(m[1]) == normalise(tool))
+    return next(found, None) or precommit.pinned(path, tool)
 
 
 def pytest_addopts(path: Path) -> tuple[str, ...]:
@@ -236,23 +238,16 @@ def configures_xdist(path: Path) -> bool:
 
 
 def formatter(path: Path, extra: Iterable[str] = ()) -> str:
-    """ "black" or "ruff": the formatter the project uses, black unless it shows it uses ruff's."""
-    pyproject = read_pyproject(path)
-    tools = _table(pyproject.get("tool"))
+    """ "black" or "ruff": what the project's pre-commit hooks, configuration or requirements
+    show it formats with; black when nothing does."""
+    hooked = precommit.formatter(path)
+    if hooked:
+        return hooked
+    tools = _table(read_pyproject(path).get("tool"))
     if "black" in tools or declares(path, "black", extra):
         return "black"
-    ruff_format = "format" in _table(tools.get("ruff")) or _ruff_toml_formats(path)
-    return "ruff" if ruff_format or declares(path, "ruff", extra) else "black"
-
-
-def _ruff_toml_formats(path: Path) -> bool:
-    for name in ("ruff.toml", ".ruff.toml"):
-        try:
-            if "format" in tomllib.loads((path / name).read_text(encoding="utf-8")):
-                return True
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
-    return False
+    configured = "ruff" in tools or any((path / n).is_file() for n in RUFF_FILES)
+    return "ruff" if configured or declares(path, "ruff", extra) else "black"
 
 
 def black_extend_exclude(path: Path) -> str:

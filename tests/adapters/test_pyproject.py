@@ -70,7 +70,9 @@ def test_xdist_is_on_when_the_pytest_configuration_says_so(tmp_path, files, xdis
         ('[tool.ruff.format]\nquote-style = "single"\n', "ruff"),
         ('[dependency-groups]\ndev = ["ruff"]\n', "ruff"),
         ('[dependency-groups]\ndev = ["ruff", "black"]\n', "black"),
-        ("[tool.ruff]\nline-length = 100\n", "black"),
+        # ruff configured and black nowhere: ruff format, black's drop-in replacement.
+        ("[tool.ruff]\nline-length = 100\n", "ruff"),
+        ("[tool.isort]\n", "black"),
     ],
 )
 def test_the_formatter_is_the_one_the_project_shows_it_uses(tmp_path, text, formatter):
@@ -162,3 +164,37 @@ def test_poetry_constraints_become_pep_508() -> None:
     assert poetry_requirement("a", ">=1,<2") == "a>=1,<2"
     assert poetry_requirement("a", "*") == "a"
     assert poetry_requirement("a", {"git": "https://example.invalid/a.git"}) is None
+
+
+PRE_COMMIT = """
+repos:
+  - repo: https://github.com/pre-commit/pre-commit-hooks
+    rev: v5.0.0
+    hooks:
+      - id: trailing-whitespace
+  - repo: https://github.com/astral-sh/ruff-pre-commit
+    rev: 'v0.6.9'  # the version CI uses
+    hooks:
+      - id: ruff
+        args: [--fix]
+      - id: ruff-format
+"""
+
+
+def test_pre_commit_hooks_name_the_formatter_and_pin_its_version(tmp_path):
+    files = {
+        "pyproject.toml": '[project]\nname = "x"\n[tool.black]\n',
+        ".pre-commit-config.yaml": PRE_COMMIT,
+    }
+    path = write_tree(tmp_path, files)
+    assert pyproject.formatter(path) == "ruff"
+    assert pyproject.pinned(path, "ruff") == "0.6.9"
+    assert pyproject.pinned(path, "black") is None
+    black = PRE_COMMIT.replace(
+        "astral-sh/ruff-pre-commit", "psf/black-pre-commit-mirror"
+    )
+    (path / ".pre-commit-config.yaml").write_text(black.replace("ruff-format", "black"))
+    assert (pyproject.formatter(path), pyproject.pinned(path, "black")) == (
+        "black",
+        "0.6.9",
+    )
