@@ -49,6 +49,10 @@ _DIFF_HEADER = re.compile(
 )
 _HUNK = re.compile(r"^@@ -(\d+)", re.MULTILINE)
 _ERROR_LINE = re.compile(r"^\s*(?:error|ERROR)\b.*$", re.MULTILINE)
+_STOPS_EARLY = re.compile(
+    r"^(?:-[vqslV]*x[vqslV]*|--exitfirst|--maxfail(?:=\S*)?|--sw(?:-skip)?|--stepwise(?:-skip)?)$"
+)
+_JUNITXML = "--junitxml="
 FORMAT_CHECK = {
     "black": ("--check", "--diff", "--no-color"),
     "ruff": ("--check", "--diff"),
@@ -171,27 +175,62 @@ def _pinned_property(project: Project, tool: str) -> base.Properties:
 
 def pytest_argv(project: Project, ctx: Context) -> tuple[str, ...]:
     """pytest inside the project's environment, writing an xunit1 report into the workdir."""
-    xdist = (
-        project.xdist
-        if project.xdist is not None
-        else pyproject.configures_xdist(project.path)
-    )
-    workers = ("-n", str(max(1, ctx.slots))) if xdist else ()
+    workers = ("-n", str(max(1, ctx.slots))) if _uses_xdist(project) else ()
+    extra = project.args.get(Step.TEST, ())
+    return (*_pytest_head(project, ctx, ctx.workdir / REPORT), *workers, *extra)
+
+
+def _uses_xdist(project: Project) -> bool:
+    if project.xdist is not None:
+        return project.xdist
+    return pyproject.configures_xdist(project.path)
+
+
+def _pytest_head(project: Project, ctx: Context, report: Path) -> tuple[str, ...]:
     pytest = str(venv.venv_dir(project, ctx) / "bin" / "pytest")
-    report = f"--junitxml={ctx.workdir / REPORT}"
     # --rootdir: node ids and file names relative to the project, whatever config lies above it
     rootdir = f"--rootdir={project.path}"
-    extra = project.args.get(Step.TEST, ())
-    return (pytest, report, *PYTEST_OPTIONS, rootdir, *workers, *extra)
+    return (pytest, f"--junitxml={report}", *PYTEST_OPTIONS, rootdir)
 
 
 def _pytest(project: Project, ctx: Context) -> Command:
     # The workdir is fresh; removing the report anyway means a stale one is never read back.
     (ctx.workdir / REPORT).unlink(missing_ok=True)
+    return Command(pytest_argv(project, ctx), project.path, _pytest_env(project, ctx))
+
+
+def _pytest_env(project: Project, ctx: Context) -> dict[str, str]:
     env = venv.activated(venv.venv_dir(project, ctx))
     # Bytecode goes to the state directory, not into __pycache__ folders in the project.
     env["PYTHONPYCACHEPREFIX"] = str(ctx.state / "pycache")
-    return Command(pytest_argv(project, ctx), project.path, env)
+    return env
+
+
+def rerun_commands(
+    project: Project, failed: Sequence[TestCase], ctx: Context
+) -> tuple[Command, ...] | None:
+    """pytest on each failed test's node id alone; None unless every one is a test with a node id."""
+    nodes = [pytest_xml.node_id(case, project.name, project.path) for case in failed]
+    if not nodes or None in nodes or _stops_early(project):
+        return None
+    return tuple(_rerun(project, ctx, node, n) for n, node in enumerate(nodes) if node)
+
+
+def _rerun(project: Project, ctx: Context, node: str, number: int) -> Command:
+    # A report of its own: one rerun that writes none never reads another's back.
+    head = _pytest_head(project, ctx, ctx.workdir / f"rerun-{number}.xml")
+    # One test gains nothing from workers: -n 0 runs it in pytest's own process.
+    workers = ("-n", "0") if _uses_xdist(project) else ()
+    extra = project.args.get(Step.TEST, ())
+    return Command(
+        (*head, *workers, *extra, node), project.path, _pytest_env(project, ctx)
+    )
+
+
+def _stops_early(project: Project) -> bool:
+    """-x, --maxfail or --stepwise leave later tests unrun: a rerun that passes would hide them."""
+    words = (*pyproject.pytest_addopts(project.path), *project.args.get(Step.TEST, ()))
+    return any(_STOPS_EARLY.match(word) for word in words)
 
 
 def judge(
@@ -200,9 +239,13 @@ def judge(
     """Turn what the step's commands did into test cases; never green when a command went red."""
     tool = _tool(step, results)
     special = base.special_case(project, tool, results, INSTALL_HINT)
-    if special:
+    if special and not (step is Step.TEST and results[-1].timed_out):
         return (special,)
     cases = _JUDGES[step](project, results, ctx)
+    if special:
+        # Stopped by SIGINT, pytest still wrote its report: the tests that ended stay.
+        same = (special.classname, special.name)
+        return (special, *(c for c in cases if (c.classname, c.name) != same))
     # pytest's "no tests collected" is a skip, which the normaliser has already reported.
     expected = (0, pytest_xml.NO_TESTS) if step is Step.TEST else (0,)
     return base.ensure_red(project, tool, results, cases, expected)
@@ -216,7 +259,12 @@ def _tool(step: Step, results: Sequence[ProcessResult]) -> str:
     return {Step.VET: "ruff", Step.TEST: "pytest"}[step]
 
 
-BUILD_TOOLS = {venv.ENVIRONMENT: "venv", venv.INSTALL: "install", venv.WHEEL: "wheel"}
+BUILD_TOOLS = {
+    venv.MIRROR: "mirror",
+    venv.ENVIRONMENT: "venv",
+    venv.INSTALL: "install",
+    venv.WHEEL: "wheel",
+}
 
 
 def _judge_build(
@@ -309,10 +357,16 @@ def _judge_test(
     project: Project, results: Sequence[ProcessResult], ctx: Context
 ) -> tuple[TestCase, ...]:
     last = results[-1]
-    xml = _read(ctx.workdir / REPORT)
+    xml = _read(_report_path(last, ctx))
     return pytest_xml.to_cases(
         xml, last.returncode, last.stdout, last.stderr, project.name
     )
+
+
+def _report_path(result: ProcessResult, ctx: Context) -> Path:
+    """Where the command was told to write its report."""
+    given = (a for a in result.argv if a.startswith(_JUNITXML))
+    return Path(next(given, _JUNITXML + str(ctx.workdir / REPORT))[len(_JUNITXML) :])
 
 
 def _read(report: Path) -> str | None:

@@ -38,11 +38,11 @@ INPUT_PATTERNS = (
 )
 UV_ENV = {"UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
 PYTEST = "pytest"
-ENVIRONMENT, INSTALL, WHEEL = (
-    "create the environment",
-    "install the project",
-    "build the wheel",
-)
+# What each build command is for, as a failure names it.
+MIRROR = "copy the sources out of the tree"
+ENVIRONMENT = "create the environment"
+INSTALL = "install the project"
+WHEEL = "build the wheel"
 
 
 def find_uv() -> str | None:
@@ -131,7 +131,7 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
         Command(
             (sys.executable, "-m", "tandem.adapters.mirror", *pairs),
             project.path,
-            purpose="copy the sources out of the tree",
+            purpose=MIRROR,
         ),
         *environment_commands(project, ctx, uv, plan, mirrored[0]),
         Command((*install, *map(str, mirrored)), mirrored[0], env, purpose=INSTALL),
