@@ -55,3 +55,10 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks: Tandem against the plain ways of doing the same work."""
     session.install("-e", ".[dev]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session
+def realworld(session: nox.Session) -> None:
+    """Run Tandem on pinned real projects; compare its test counts with their own tools'."""
+    session.install("-e", ".")
+    session.run("python", "-m", "benchmarks.realworld", *session.posargs)

@@ -72,14 +72,17 @@ def test_extras(pyproject: Mapping[str, Any]) -> tuple[str, ...]:
 def _test_names(
     tables: Mapping[str, Any], requirements: Callable[[str], Iterable[str]]
 ) -> tuple[str, ...]:
-    named = [name for name in TEST_NAMES if name in tables]
-    bring_pytest = [
-        name
-        for name in tables
-        if name not in named
-        and any(requirement_name(r) == "pytest" for r in requirements(name))
-    ]
-    return (*named, *sorted(bring_pytest))
+    """The tables named for tests; failing those, every table that brings pytest."""
+    named = tuple(name for name in TEST_NAMES if name in tables)
+    if named:
+        return named
+    return tuple(
+        sorted(
+            name
+            for name in tables
+            if any(requirement_name(r) == "pytest" for r in requirements(name))
+        )
+    )
 
 
 def _table(value: Any) -> Mapping[str, Any]:

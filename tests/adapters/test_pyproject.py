@@ -12,7 +12,7 @@ from tandem.adapters.tool_envs import poetry_requirement
 from tests.conftest import write_tree
 
 
-def test_test_groups_and_extras_by_name_or_because_they_bring_pytest() -> None:
+def test_test_groups_and_extras_by_name_else_because_they_bring_pytest() -> None:
     declared = {
         "project": {
             "optional-dependencies": {
@@ -23,8 +23,13 @@ def test_test_groups_and_extras_by_name_or_because_they_bring_pytest() -> None:
         },
         "dependency-groups": {"lint": ["ruff"], "ci": ["pytest"], "dev": ["tox"]},
     }
-    assert pyproject.test_extras(declared) == ("testing", "all")
-    assert pyproject.test_groups(declared) == ("dev", "ci")
+    # Tables named for tests win; the others count only when there are none.
+    assert pyproject.test_extras(declared) == ("testing",)
+    assert pyproject.test_groups(declared) == ("dev",)
+    del declared["project"]["optional-dependencies"]["testing"]
+    del declared["dependency-groups"]["dev"]
+    assert pyproject.test_extras(declared) == ("all",)
+    assert pyproject.test_groups(declared) == ("ci",)
 
 
 def test_pins_come_from_the_lock_first_then_exact_requirements(tmp_path: Path) -> None:
