@@ -1,19 +1,35 @@
-"""The command line: argparse -> the workflow's stages -> an exit code. The one place that prints errors."""
+"""The command line: argparse -> the workflow's stages -> an exit code. The one place that prints errors.
+
+Every mistake is one line on stderr. An error Tandem did not expect is one line too, exit
+code 3, with its traceback in a crash log. Output to a reader that went away (`tandem check
+| head -1`) stops quietly while the run goes on to write its report and exit as it would.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn, TextIO
 
-from tandem.config import find_root
+from tandem.config import find_root, load_config
+from tandem.crash import one_line, write_crash_log
+from tandem.mask import Masker
 from tandem.model import Step, TandemError
 from tandem.report.merge import merge_reports
 from tandem.report.summary import task_line, text_summary
-from tandem.workflow import EXIT_INTERRUPTED, EXIT_USAGE, Options, find_projects, run
+from tandem.workflow import (
+    EXIT_CRASH,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    Options,
+    find_projects,
+    run,
+)
 
 STEP_COMMANDS = {
     "check": tuple(Step),
@@ -26,20 +42,68 @@ STEP_COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     try:
         return args.handler(args)
     except TandemError as exc:
-        print(f"tandem: {exc}", file=sys.stderr)
+        _say(Masker.from_env(os.environ).text(f"tandem: {exc}"), sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("tandem: interrupted", file=sys.stderr)
+        _say("tandem: interrupted", sys.stderr)
         return EXIT_INTERRUPTED
+    # The one place that turns any bug into a line and a log, instead of a traceback.
+    except Exception as exc:  # noqa: BLE001
+        return _crashed(exc, args)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its mistakes said in Tandem's one line instead of a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"tandem: {message} (see {self.prog} --help)\n")
+
+
+def _say(text: str, stream: TextIO | None = None) -> None:
+    """Print a line; once the reader has gone away, print nothing more and carry on."""
+    stream = stream or sys.stdout
+    try:
+        print(text, file=stream, flush=True)
+    except BrokenPipeError:
+        _silence(stream)
+
+
+def _silence(stream: TextIO) -> None:
+    """Point a stream whose reader left at /dev/null, so later writes and the exit flush succeed."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file descriptor: nothing is left to flush into the pipe
+
+
+def _crashed(error: Exception, args: argparse.Namespace) -> int:
+    """Exit code 3 for an error Tandem did not expect: one line, the traceback in a log."""
+    state, masker = _crash_context(args)
+    log = write_crash_log(error, state, masker)
+    where = f"the traceback is in {log}" if log else "no crash log could be written"
+    line = f"tandem: internal error ({one_line(error)}); {where}; please report it"
+    _say(masker.text(line), sys.stderr)
+    return EXIT_CRASH
+
+
+def _crash_context(args: argparse.Namespace) -> tuple[Path | None, Masker]:
+    """The state directory and the run's masker, as far as they can still be known."""
+    try:
+        root = _root(args).resolve()
+        config = load_config(root)
+        return root / config.state, Masker.from_env(os.environ, config.secrets)
+    except Exception:  # noqa: BLE001 - whatever broke the run may break this too
+        return None, Masker.from_env(os.environ)
 
 
 def _parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(add_help=False)
+    root = _Parser(add_help=False)
     root.add_argument(
         "--root",
         type=Path,
@@ -47,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         help="monorepo root (default: the nearest directory above with [tool.tandem] "
         "in its pyproject.toml, else the top of the git work tree, else .)",
     )
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tandem",
         parents=[root],
         description="Build, format-check, vet and test every Go and Python project; one JUnit report.",
@@ -93,7 +157,9 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
         "(default: one per CPU, more while CPUs sit idle)",
     )
     step.add_argument(
-        "--timeout", type=float, help="seconds before a task is killed (default 900)"
+        "--timeout",
+        type=_positive_seconds,
+        help="seconds before a task is killed (default 900)",
     )
     step.add_argument(
         "--fail-fast", action="store_true", help="start nothing new after a failure"
@@ -107,9 +173,24 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
         default="strict",
         help="strict validates against Jenkins' junit-10.xsd; extended adds file/line",
     )
+    step.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="fail at once, instead of waiting, while another run holds the root",
+    )
     if name == "fmt":
         step.add_argument(
             "--fix", action="store_true", help="rewrite files instead of checking"
+        )
+    if Step.TEST in steps:
+        step.add_argument(
+            "--retries",
+            type=_count,
+            default=0,
+            metavar="N",
+            help="rerun each failed test alone up to N times; one that passes is "
+            "reported flaky (default 0; a project's `retries` setting wins)",
         )
     step.set_defaults(handler=_run, steps=steps)
 
@@ -120,6 +201,26 @@ def _positive_int(text: str) -> int:
             f"must be a whole number of at least 1, not {text!r}"
         )
     return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of at least 0, not {text!r}"
+        )
+    return int(text)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, not {text!r}"
+        )
+    return value
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -133,22 +234,27 @@ def _list(args: argparse.Namespace) -> int:
     root = _root(args).resolve()
     _, found = find_projects(root)
     for warning in found.warnings:
-        print(f"tandem: warning: {warning}", file=sys.stderr)
+        _say(f"tandem: warning: {warning}", sys.stderr)
     rows = [
         {
             "name": p.name,
             "language": p.language,
-            "path": p.path.relative_to(root).as_posix(),
+            "path": _shown(p.path, root),
             "needs": list(p.needs),
         }
         for p in found.projects
     ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        _say(json.dumps(rows, indent=2))
     for row in rows if not args.json else ():
         needs = f"  needs {', '.join(row['needs'])}" if row["needs"] else ""
-        print(f"{row['name']:<24} {row['language']:<8} {row['path']}{needs}")
+        _say(f"{row['name']:<24} {row['language']:<8} {row['path']}{needs}")
     return 0
+
+
+def _shown(path: Path, root: Path) -> str:
+    """`path` relative to the root, or whole where a link led it outside."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -162,20 +268,28 @@ def _run(args: argparse.Namespace) -> int:
         junit=args.junit,
         flavour=args.junit_flavor,
         fix=getattr(args, "fix", False),
+        retries=getattr(args, "retries", 0),
+        wait=args.wait,
     )
     result = run(
-        _root(args), options, on_done=lambda o: print(task_line(o, color), flush=True)
+        _root(args),
+        options,
+        on_done=lambda o: _say(task_line(o, color)),
+        on_wait=lambda message: _say(f"tandem: {message}", sys.stderr),
     )
     for warning in result.warnings:
-        print(f"tandem: warning: {warning}", file=sys.stderr)
-    print(f"report: {result.junit}")
-    print(text_summary(result.outcomes, result.elapsed, color))
+        _say(f"tandem: warning: {warning}", sys.stderr)
+    _say(f"report: {result.junit}")
+    _say(text_summary(result.outcomes, result.elapsed, color))
+    if result.lost:
+        _say(f"tandem: {result.lost}; the report is at {result.junit}", sys.stderr)
     if result.interrupted:
-        print("tandem: interrupted; the report holds what finished", file=sys.stderr)
+        _say("tandem: interrupted; the report holds what finished", sys.stderr)
     return result.exit_code
 
 
 def _merge(args: argparse.Namespace) -> int:
-    merge_reports(args.output, args.inputs, flavour=args.junit_flavor)
-    print(f"merged {len(args.inputs)} reports into {args.output}")
+    masker = Masker.from_env(os.environ)
+    merge_reports(args.output, args.inputs, flavour=args.junit_flavor, masker=masker)
+    _say(f"merged {len(args.inputs)} reports into {args.output}")
     return 0

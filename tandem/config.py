@@ -8,6 +8,7 @@ still work: `projects = [...]` as the list of patterns, or a `projects` table wh
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,16 @@ from tandem.model import Step, TandemError
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_OUTPUT = ".tandem/dist"
 DEFAULT_STATE = ".tandem"
-TOP_KEYS = ("include", "exclude", "projects", "timeout", "jobs", "output", "state")
+TOP_KEYS = (
+    "include",
+    "exclude",
+    "projects",
+    "timeout",
+    "jobs",
+    "output",
+    "state",
+    "secrets",
+)
 PROJECT_KEYS = (
     "needs",
     "timeout",
@@ -28,6 +38,7 @@ PROJECT_KEYS = (
     "xdist",
     "test-requires",
     "formatter",
+    "retries",
 )
 FORMATTERS = ("black", "ruff")
 
@@ -43,6 +54,7 @@ class Override:
     xdist: bool | None = None
     test_requires: tuple[str, ...] = ()
     formatter: str | None = None
+    retries: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,7 @@ class Config:
     output: str = DEFAULT_OUTPUT  # build output root: OUTPUT/NAME per project
     state: str = DEFAULT_STATE  # environments and durations kept between runs
     overrides: Mapping[str, Override] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()  # environment variables whose values are masked
 
 
 def find_root(start: Path) -> Path:
@@ -69,14 +82,13 @@ def find_root(start: Path) -> Path:
 
 def _configures_tandem(path: Path) -> bool:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = path.read_bytes()
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except OSError:
         return False
-    try:
-        tool = tomllib.loads(text).get("tool")
-    except tomllib.TOMLDecodeError:
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         # Still the root: loading it there reports the mistake instead of running elsewhere.
-        return "tool.tandem" in text
+        return b"tool.tandem" in data
     return isinstance(tool, dict) and "tandem" in tool
 
 
@@ -87,15 +99,28 @@ def load_config(root: Path) -> Config:
         return Config()
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise TandemError(
+            f"{path} is not valid UTF-8 (byte {exc.start}); save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise TandemError(f"cannot read {path} ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise TandemError(f"{path} is not valid TOML ({exc}); fix the file") from None
-    return parse_config(
-        document.get("tool", {}).get("tandem", {}), f"{path} [tool.tandem]"
-    )
+    return parse_config(_tandem_table(document, path), f"{path} [tool.tandem]")
+
+
+def _tandem_table(document: Mapping[str, Any], path: Path) -> Any:
+    tool = document.get("tool", {})
+    if not isinstance(tool, Mapping):
+        raise TandemError(f"{path}: tool must be a table, not {tool!r}")
+    return tool.get("tandem", {})
 
 
 def parse_config(table: Mapping[str, Any], where: str = "[tool.tandem]") -> Config:
     """Validate a `[tool.tandem]` table into a Config."""
+    if not isinstance(table, Mapping):
+        raise TandemError(f"{where} must be a table, not {table!r}")
     _check_keys(table, TOP_KEYS, where)
     return Config(
         include=_include(table, where),
@@ -108,6 +133,7 @@ def parse_config(table: Mapping[str, Any], where: str = "[tool.tandem]") -> Conf
             name: _override(value, f"{where}.projects.{name}")
             for name, value in _project_tables(table).items()
         },
+        secrets=_names(table.get("secrets", []), f"{where} secrets"),
     )
 
 
@@ -185,6 +211,7 @@ def _override(table: Any, where: str) -> Override:
             table.get("test-requires", []), f"{where} test-requires"
         ),
         formatter=_formatter(table.get("formatter"), f"{where} formatter"),
+        retries=_retries(table.get("retries"), f"{where} retries"),
     )
 
 
@@ -232,8 +259,19 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    names = _strings(value, where)
+    for name in names:
+        if not name.strip() or "=" in name:
+            raise TandemError(
+                f"{where}: {name!r} is no environment variable name; use names like 'MY_VAR'"
+            )
+    return names
+
+
 def _seconds(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value <= 0:
         raise TandemError(
             f"{where} must be a positive number of seconds, not {value!r}"
         )
@@ -246,5 +284,15 @@ def _jobs(value: Any, where: str) -> int | None:
     ):
         raise TandemError(
             f"{where} must be a whole number of at least 1, not {value!r}"
+        )
+    return value
+
+
+def _retries(value: Any, where: str) -> int | None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or value < 0
+    ):
+        raise TandemError(
+            f"{where} must be a whole number of at least 0, not {value!r}"
         )
     return value

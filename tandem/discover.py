@@ -4,7 +4,8 @@ A directory with a go.mod is a Go module; one with a setup.py, or with a pyproje
 that describes a project (`[project]`, `[build-system]` or `[tool.poetry]`), is a Python
 project. A pyproject.toml holding tool settings alone, like many a repository root's, makes
 no project. Projects may nest. A project is named after its directory, or by its
-root-relative path where two projects share a directory name.
+root-relative path where two projects share a directory name. A project whose own files
+cannot be read as its tools would read them is still found, with its problem beside it.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import os
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from tandem import manifest
 from tandem.adapters import ADAPTERS
 from tandem.config import Config, Override
 from tandem.model import Project, TandemError
@@ -32,10 +34,11 @@ Found = Mapping[str, tuple[str, Path]]  # name -> (language, absolute path)
 
 @dataclass(frozen=True)
 class Discovery:
-    """The projects found, in name order, and what was passed over."""
+    """The projects found, in name order, what was passed over, and what is broken."""
 
     projects: tuple[Project, ...]
     warnings: tuple[str, ...] = ()
+    broken: Mapping[str, str] = field(default_factory=dict)  # name -> its problem
 
 
 def discover(root: Path, config: Config) -> Discovery:
@@ -45,12 +48,25 @@ def discover(root: Path, config: Config) -> Discovery:
     languages, warnings = _scan(root, rules)
     found = _names(root, languages)
     _check_overrides(config, found)
-    by_path = {path: name for name, (_, path) in found.items()}
-    projects = tuple(
-        _project(name, *found[name], by_path, config) for name in sorted(found)
-    )
+    projects, broken = _projects(found, config)
     check_acyclic(projects)
-    return Discovery(projects, tuple(warnings))
+    notes = (
+        f"{name}: {why}; until then its steps are error cases"
+        for name, why in broken.items()
+    )
+    return Discovery(projects, (*warnings, *notes), broken)
+
+
+def _projects(
+    found: Found, config: Config
+) -> tuple[tuple[Project, ...], dict[str, str]]:
+    """The projects in name order, and the problems of those whose own files are broken."""
+    by_path = {path: name for name, (_, path) in found.items()}
+    made = {
+        name: _project(name, *found[name], by_path, config) for name in sorted(found)
+    }
+    broken = {name: problem for name, (_, problem) in made.items() if problem}
+    return tuple(project for project, _ in made.values()), broken
 
 
 def _scan(root: Path, rules: Rules) -> tuple[dict[Path, str], list[str]]:
@@ -131,11 +147,11 @@ def _check_overrides(config: Config, found: Found) -> None:
 
 def _project(
     name: str, language: str, path: Path, by_path: Mapping[Path, str], config: Config
-) -> Project:
-    local = (p.resolve() for p in ADAPTERS[language].local_requirements(path))
-    implied = (by_path[p] for p in local if p in by_path)
+) -> tuple[Project, str]:
+    """The project, and what is wrong with its own files ("" when nothing is)."""
+    implied, problem = _implied_needs(language, path, by_path)
     override = config.overrides.get(name, Override())
-    return Project(
+    project = Project(
         name,
         language,
         path,
@@ -146,8 +162,24 @@ def _project(
         xdist=override.xdist,
         test_requires=override.test_requires,
         formatter=override.formatter,
+        retries=override.retries,
         nested=_inside(path, by_path),
     )
+    return project, problem
+
+
+def _implied_needs(
+    language: str, path: Path, by_path: Mapping[Path, str]
+) -> tuple[set[str], str]:
+    """The projects this one builds against, read from its files; or why they cannot be read."""
+    problem = manifest.problem(path) if language == PYTHON else ""
+    if problem:
+        return set(), problem
+    try:
+        local = [p.resolve() for p in ADAPTERS[language].local_requirements(path)]
+    except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a symlink loop
+        return set(), f"cannot read what it builds against ({exc}); fix the path"
+    return {by_path[p] for p in local if p in by_path}, ""
 
 
 def _inside(path: Path, paths: Iterable[Path]) -> tuple[Path, ...]:

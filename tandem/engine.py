@@ -5,13 +5,26 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from tandem.adapters import ADAPTERS, Adapter
 from tandem.adapters.base import Refusal, error_case
-from tandem.model import Command, Context, Layout, Outcome, Task, TestCase, utcnow
+from tandem.model import (
+    Command,
+    Context,
+    Layout,
+    Outcome,
+    ProcessResult,
+    Project,
+    Task,
+    TestCase,
+    utcnow,
+)
+from tandem.retry import Round, with_retries
 from tandem.run import run_commands, run_process
 from tandem.schedule import Execute
 
@@ -23,14 +36,19 @@ def executor(
     timeout: float,
     *,
     fix: bool = False,
+    retries: int = 0,
     on_done: Callable[[Outcome], None] | None = None,
 ) -> Execute:
     """The function the scheduler calls to run one task with the slots it holds."""
 
+    async def run(task: Task, slots: int) -> Outcome:
+        return await run_task(task, layout, slots, task.project.timeout or timeout, fix)
+
+    # Reruns wrap the run, and on_done sees the outcome they leave.
+    retrying = with_retries(run, partial(rerun_failed, layout), retries, timeout)
+
     async def execute(task: Task, slots: int) -> Outcome:
-        outcome = await run_task(
-            task, layout, slots, task.project.timeout or timeout, fix
-        )
+        outcome = await retrying(task, slots)
         if on_done:
             on_done(outcome)
         return outcome
@@ -42,17 +60,66 @@ async def run_task(
     task: Task, layout: Layout, slots: int, timeout: float, fix: bool
 ) -> Outcome:
     """Run a task's commands in a fresh working directory and judge the results."""
-    adapter, project = ADAPTERS[task.project.language], task.project
+    adapter = ADAPTERS[task.project.language]
     started, clock = utcnow(), time.monotonic()
+    with _workspace(task.project, layout, slots, timeout, fix) as ctx:
+        cases, properties = await _judged(adapter, task, ctx, layout)
+    return Outcome(task, cases, started, time.monotonic() - clock, properties)
+
+
+@contextmanager
+def _workspace(
+    project: Project, layout: Layout, slots: int, timeout: float, fix: bool = False
+) -> Iterator[Context]:
+    """A context whose working directory is fresh, and removed afterwards."""
     # Names of projects that share a directory name are paths: keep the prefix one name.
     prefix = f"tandem-{project.name.replace('/', '-')}-"
     with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
         dist = layout.output / project.name
-        ctx = Context(
+        yield Context(
             layout.root, dist, layout.state, Path(workdir), slots, timeout, fix
         )
-        cases, properties = await _judged(adapter, task, ctx, layout)
-    return Outcome(task, cases, started, time.monotonic() - clock, properties)
+
+
+async def rerun_failed(
+    layout: Layout,
+    task: Task,
+    slots: int,
+    failed: tuple[TestCase, ...],
+    budget: float,
+) -> Round | None:
+    """Each failed test run again alone, as the adapter says; None when it reruns none of them."""
+    adapter, project = ADAPTERS[task.project.language], task.project
+    deadline = time.monotonic() + budget
+    with _workspace(project, layout, slots, budget) as ctx:
+        try:
+            commands = adapter.rerun_commands(project, failed, ctx)
+        except Refusal:
+            return None
+        if not commands:
+            return None
+        commands = [_with_env(command, layout) for command in commands]
+        return await _run_each(adapter, task, commands, ctx, deadline)
+
+
+async def _run_each(
+    adapter: Adapter,
+    task: Task,
+    commands: Sequence[Command],
+    ctx: Context,
+    deadline: float,
+) -> Round:
+    """Run and judge each command on its own, until the deadline."""
+    cases: list[TestCase] = []
+    for command in commands:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return Round(tuple(cases), complete=False)
+        results = await run_commands([command], left)
+        cases.extend(adapter.judge(task.project, task.step, results, ctx))
+        if results[-1].timed_out:
+            return Round(tuple(cases), complete=False)
+    return Round(tuple(cases), complete=True)
 
 
 async def _judged(
@@ -67,7 +134,13 @@ async def _judged(
         case = error_case(project, refused.tool, refused.kind, refused.message)
         return (case,), ()
     results = await run_commands(commands, ctx.timeout)
-    return adapter.judge(project, step, results, ctx), properties
+    return adapter.judge(project, step, results, ctx), properties + _cut(results)
+
+
+def _cut(results: Sequence[ProcessResult]) -> Properties:
+    """How much output was cut to keep memory bounded, for the report to say."""
+    cut = sum(result.cut for result in results)
+    return (("tandem.output-cut", f"{cut} bytes"),) if cut else ()
 
 
 def _with_env(command: Command, layout: Layout) -> Command:

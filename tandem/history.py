@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,24 +23,36 @@ def load_durations(state: Path) -> dict[str, float]:
     except (OSError, ValueError):
         return {}
     return (
-        {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+        {k: float(v) for k, v in data.items() if _seconds(v)}
         if isinstance(data, dict)
         else {}
     )
 
 
+def _seconds(value: object) -> bool:
+    # NaN or a negative time would scramble the priorities it sorts by.
+    return isinstance(value, int | float) and math.isfinite(value) and value >= 0
+
+
 def save_durations(
     state: Path, known: Mapping[str, float], outcomes: Sequence[Outcome]
-) -> None:
-    """Record this run's task durations beside the ones already known (atomically)."""
+) -> str:
+    """Record this run's task durations beside the known ones (atomically); a warning if it cannot."""
     merged = {
         **known,
         **{o.task.id: round(o.duration, 3) for o in outcomes if o.duration > 0},
     }
-    state.mkdir(parents=True, exist_ok=True)
     temp = state / f".{FILE}.{os.getpid()}"
-    temp.write_text(json.dumps(merged, indent=0, sort_keys=True), encoding="utf-8")
-    os.replace(temp, state / FILE)
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        temp.write_text(json.dumps(merged, indent=0, sort_keys=True), encoding="utf-8")
+        os.replace(temp, state / FILE)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        # Durations only order the next run: losing them must never cost the report.
+        return f"durations not saved to {state / FILE} ({exc.strerror or exc})"
+    return ""
 
 
 def critical_path(

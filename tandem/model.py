@@ -58,6 +58,7 @@ class Project:
     xdist: bool | None = None  # pytest under xdist; None: if the project declares it
     test_requires: tuple[str, ...] = ()  # requirements added to the test environment
     formatter: str | None = None  # "black" or "ruff"; None: the adapter's default
+    retries: int | None = None  # reruns of failed tests; None: as `--retries` says
     nested: tuple[Path, ...] = ()  # other projects' directories inside this one
 
 
@@ -97,6 +98,7 @@ class ProcessResult:
     timed_out: bool = False
     missing: bool = False  # argv[0] was not found
     purpose: str = ""  # the purpose of the command that ran
+    cut: int = 0  # bytes dropped from the middle of the output (a line marks where)
 
     @property
     def output(self) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -13,13 +14,16 @@ from tandem import history
 from tandem.config import Config, load_config
 from tandem.discover import Discovery, discover
 from tandem.engine import executor, probe_versions
-from tandem.model import Layout, Outcome, Step, TandemError, Task
+from tandem.lock import run_lock
+from tandem.mask import Masker
+from tandem.model import Layout, Outcome, Step, TandemError, Task, Verdict
 from tandem.plan import make_plan
+from tandem.report import files
 from tandem.report.junit import write_junit
 from tandem.report.summary import markdown_summary
-from tandem.schedule import Budget, ProcStatGauge, run_plan
+from tandem.schedule import Budget, Execute, ProcStatGauge, case_for, run_plan
 
-EXIT_OK, EXIT_RED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_RED, EXIT_USAGE, EXIT_CRASH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class Options:
     junit: Path | None = None  # default: <root>/reports/junit.xml
     flavour: str = "strict"
     fix: bool = False
+    retries: int = 0  # reruns of failed tests, for projects without a `retries` setting
+    wait: bool = True  # for another run on the same root; False: a usage error at once
 
 
 @dataclass(frozen=True)
@@ -45,13 +51,14 @@ class RunResult:
     junit: Path
     interrupted: bool = False
     warnings: tuple[str, ...] = field(default=())
+    lost: str = ""  # why the report is not where it was asked for ("" when it is)
 
     @property
     def exit_code(self) -> int:
-        """0 green, 1 anything red, 130 interrupted."""
+        """0 green, 1 anything red or the report not where asked, 130 interrupted."""
         if self.interrupted:
             return EXIT_INTERRUPTED
-        return EXIT_OK if all(self.outcomes) else EXIT_RED
+        return EXIT_OK if all(self.outcomes) and not self.lost else EXIT_RED
 
     def __bool__(self) -> bool:
         return self.exit_code == EXIT_OK
@@ -75,54 +82,105 @@ def layout(root: Path, config: Config) -> Layout:
     return Layout(root, root / config.output, root / config.state)
 
 
+@dataclass(frozen=True)
+class Setup:
+    """One run's inputs, prepared before any task starts."""
+
+    where: Layout
+    config: Config
+    found: Discovery
+    tasks: tuple[Task, ...]
+    masker: Masker
+
+
 def run(
-    root: Path, options: Options, on_done: Callable[[Outcome], None] | None = None
+    root: Path,
+    options: Options,
+    on_done: Callable[[Outcome], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Discover, plan, run and report; raises TandemError for usage and configuration mistakes."""
-    root = root.resolve()
+    setup, junit = prepare(root.resolve(), options)
+    with run_lock(setup.where.state, wait=options.wait, on_wait=on_wait or _quiet):
+        files.set_aside(junit)
+        start = time.monotonic()
+        outcomes, interrupted, saved = asyncio.run(_run_tasks(setup, options, on_done))
+        elapsed = time.monotonic() - start
+        landing = write_reports(
+            junit, outcomes, elapsed, options.flavour, setup.where.root
+        )
+    warnings = setup.masker.deep((*setup.found.warnings, *filter(None, [saved])))
+    return RunResult(
+        tuple(outcomes), elapsed, landing.junit, interrupted, warnings, landing.problem
+    )
+
+
+def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
+    """Everything a run needs before its first task, and the report path, checked writable."""
     config, found = find_projects(root)
     tasks = make_plan(found.projects, options.steps, options.projects)
+    where = layout(root, config)
     junit = (options.junit or root / "reports" / "junit.xml").resolve()
-    start = time.monotonic()
-    outcomes, interrupted = asyncio.run(
-        _run_tasks(root, config, tasks, options, on_done)
-    )
-    result = RunResult(
-        tuple(outcomes), time.monotonic() - start, junit, interrupted, found.warnings
-    )
-    write_reports(result, options.flavour, root)
-    return result
+    files.check_directory(where.state, "state directory")
+    files.check_directory(where.output, "output directory")
+    files.check_report(junit)
+    masker = Masker.from_env(os.environ, config.secrets)
+    return Setup(where, config, found, tasks, masker), junit
+
+
+def _quiet(message: str) -> None:
+    """No one to tell that the run waits."""
 
 
 async def _run_tasks(
-    root: Path, config: Config, tasks: Sequence[Task], options: Options, on_done
-) -> tuple[list[Outcome], bool]:
-    where = layout(root, config)
-    known = history.load_durations(where.state)
+    setup: Setup, options: Options, on_done: Callable[[Outcome], None] | None
+) -> tuple[list[Outcome], bool, str]:
+    """The outcomes, masked; whether the run was interrupted; a warning if durations were lost."""
+    known = history.load_durations(setup.where.state)
     stop = asyncio.Event()
     _on_signals(stop)
     # Tool versions are only needed for the report: probe them while the tasks run.
-    probing = asyncio.ensure_future(
-        probe_versions(root, {t.project.language for t in tasks})
-    )
-    timeout = options.timeout or config.timeout
-    execute = executor(where, timeout, fix=options.fix, on_done=on_done)
+    languages = {t.project.language for t in setup.tasks}
+    probing = asyncio.ensure_future(probe_versions(setup.where.root, languages))
+    jobs = options.jobs or setup.config.jobs
     outcomes = await run_plan(
-        tasks,
-        execute,
-        Budget.for_machine(options.jobs or config.jobs),
-        priority=history.critical_path(tasks, known),
+        setup.tasks,
+        _execute(setup, options, on_done),
+        Budget.for_machine(jobs),
+        priority=history.critical_path(setup.tasks, known),
         fail_fast=options.fail_fast,
-        gauge=None if (options.jobs or config.jobs) else ProcStatGauge(),
+        gauge=None if jobs else ProcStatGauge(),
         stop=stop,
     )
-    history.save_durations(where.state, known, outcomes)
+    saved = history.save_durations(setup.where.state, known, outcomes)
     versions = await probing
     outcomes = [
         replace(o, properties=_merged(versions.get(o.task.project.language, ()), o))
         for o in outcomes
     ]
-    return outcomes, stop.is_set()
+    return [setup.masker.outcome(o) for o in outcomes], stop.is_set(), saved
+
+
+def _execute(
+    setup: Setup, options: Options, on_done: Callable[[Outcome], None] | None
+) -> Execute:
+    """Run a task, or refuse one of a broken project; its outcome is masked before anyone sees it."""
+    timeout = options.timeout or setup.config.timeout
+    execute = executor(setup.where, timeout, fix=options.fix, retries=options.retries)
+
+    async def masked(task: Task, slots: int) -> Outcome:
+        problem = setup.found.broken.get(task.project.name)
+        outcome = (
+            case_for(task, Verdict.ERROR, "tandem.project", f"not run: {problem}")
+            if problem
+            else await execute(task, slots)
+        )
+        outcome = setup.masker.outcome(outcome)
+        if on_done:
+            on_done(outcome)
+        return outcome
+
+    return masked
 
 
 def _merged(probed: tuple[tuple[str, str], ...], outcome: Outcome):
@@ -131,26 +189,23 @@ def _merged(probed: tuple[tuple[str, str], ...], outcome: Outcome):
 
 
 def _on_signals(stop: asyncio.Event) -> None:
-    """Ctrl-C and SIGTERM stop the run cleanly instead of killing Tandem mid-write."""
+    """Ctrl-C, SIGTERM and SIGHUP stop the run cleanly instead of killing Tandem mid-write."""
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         try:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread, or no signals on this platform
 
 
-def write_reports(result: RunResult, flavour: str, root: Path) -> None:
-    """The JUnit file and the Markdown summary beside it."""
-    result.junit.parent.mkdir(parents=True, exist_ok=True)
-    write_junit(
-        result.junit,
-        result.outcomes,
-        flavour=flavour,
-        elapsed=result.elapsed,
-        root=root,
-    )
-    summary = result.junit.parent / "summary.md"
-    summary.write_text(
-        markdown_summary(result.outcomes, result.elapsed), encoding="utf-8"
-    )
+def write_reports(
+    junit: Path, outcomes: list[Outcome], elapsed: float, flavour: str, root: Path
+) -> files.Landing:
+    """The JUnit file and the Markdown summary beside it; in a temporary directory if need be."""
+
+    def write(path: Path) -> None:
+        write_junit(path, outcomes, flavour=flavour, elapsed=elapsed, root=root)
+        summary = markdown_summary(outcomes, elapsed)
+        files.write_atomic(path.parent / files.SUMMARY, summary)
+
+    return files.land(junit, write)

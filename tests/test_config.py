@@ -103,11 +103,37 @@ def test_python_settings_per_project():
         ({"projects": {"x": {"xdist": "yes"}}}, "xdist must be true or false"),
         ({"projects": {"x": {"formatter": "yapf"}}}, "'black' or 'ruff', not 'yapf'"),
         ({"projects": {"x": {"test-requires": "hypothesis"}}}, "list of strings"),
+        ({"timeout": float("nan")}, "positive number of seconds, not nan"),
+        ({"timeout": float("inf")}, "positive number of seconds, not inf"),
+        ({"projects": {"x": {"timeout": float("inf")}}}, "not inf"),
+        ({"secrets": "API_KEY"}, "secrets must be a list of strings"),
+        ({"secrets": ["A=b"]}, "'A=b' is no environment variable name"),
+        ({"secrets": [" "]}, "' ' is no environment variable name"),
     ],
 )
 def test_mistakes_name_the_problem(table, message):
     with pytest.raises(TandemError, match=message):
         parse_config(table)
+
+
+def test_secrets_name_environment_variables():
+    assert parse_config({"secrets": ["MY_VAR", "deploy_pw"]}).secrets == (
+        "MY_VAR",
+        "deploy_pw",
+    )
+    assert parse_config({}).secrets == ()
+
+
+def test_a_tandem_table_of_the_wrong_type_is_an_error():
+    with pytest.raises(TandemError, match=r"\[tool.tandem\] must be a table, not 3"):
+        parse_config(3)
+
+
+def test_invalid_utf8_is_a_configuration_error(tmp_path):
+    (tmp_path / "pyproject.toml").write_bytes(b"[tool.tandem]\n# caf\xe9\n")
+    with pytest.raises(TandemError, match=r"not valid UTF-8 \(byte 19\)"):
+        load_config(tmp_path)
+    assert find_root(tmp_path) == tmp_path  # still the root, so the mistake is said
 
 
 def test_invalid_toml_is_a_configuration_error(tmp_path):

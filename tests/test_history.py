@@ -37,3 +37,21 @@ def test_durations_survive_a_round_trip_and_merge(tmp_path: Path):
 def test_a_corrupt_file_is_ignored(tmp_path: Path):
     (tmp_path / "durations.json").write_text("{not json")
     assert load_durations(tmp_path) == {}
+
+
+def test_a_state_that_cannot_be_written_is_a_warning_not_an_error(tmp_path: Path):
+    (tmp_path / "durations.json").mkdir()
+    outcome = Outcome(Task(A, Step.TEST), (), duration=2.5)
+    warning = save_durations(tmp_path, {}, [outcome])
+    assert warning.startswith(f"durations not saved to {tmp_path / 'durations.json'}")
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "durations.json"
+    ]  # no temp file left
+    assert save_durations(tmp_path / "fresh", {}, [outcome]) == ""
+
+
+def test_impossible_durations_are_ignored(tmp_path: Path):
+    (tmp_path / "durations.json").write_text(
+        '{"a:test": NaN, "b:test": -1, "c:test": 2}'
+    )
+    assert load_durations(tmp_path) == {"c:test": 2.0}

@@ -1,34 +1,66 @@
-"""Processes: separate streams, timeouts that kill the whole group, missing tools, stamps."""
+"""Processes: separate streams, deadlines, the stop policy, strays of every kind, missing tools, stamps."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 from tandem.model import Command
+from tandem.reap import StopPolicy
 from tandem.run import run_commands, run_commands_sync
+
+# The default policy's order with shorter waits, so that tests that exhaust it stay quick.
+QUICK = StopPolicy(
+    ((signal.SIGINT, 1.0), (signal.SIGTERM, 1.0), (signal.SIGKILL, 10.0))
+)
+
+
+# Deadlines long enough for a child to start and get ready even on a loaded machine.
+START = 8.0
 
 
 def py(code: str, cwd: Path, **env: str) -> Command:
     return Command((sys.executable, "-c", code), cwd, env)
 
 
-def alive(pid: int) -> bool:
+def script(tmp_path: Path, code: str, **env: str) -> Command:
+    """A command that runs `code` (dedented) as a script written under tmp_path."""
+    path = tmp_path / "child.py"
+    path.write_text(textwrap.dedent(code))
+    return Command((sys.executable, str(path)), tmp_path, env)
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only a zombie waiting to be reaped."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True
+    return stat[stat.rindex(b")") + 2 :].split()[0] in (b"Z", b"X")
 
 
-def wait_gone(pid: int, seconds: float = 5.0) -> bool:
+def wait_gone(pid: int, seconds: float = 15.0) -> bool:
     deadline = time.monotonic() + seconds
-    while alive(pid) and time.monotonic() < deadline:
+    while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    return not alive(pid)
+    return gone(pid)
+
+
+def pids(path: Path, count: int, seconds: float = 60.0) -> list[int]:
+    """The pids a child wrote to `path`, one a line, once there are `count` of them."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        lines = path.read_text().split() if path.exists() else []
+        if len(lines) >= count:
+            return [int(line) for line in lines]
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never held {count} pids")
 
 
 def test_streams_are_kept_apart_and_env_is_passed(tmp_path):
@@ -37,7 +69,13 @@ def test_streams_are_kept_apart_and_env_is_passed(tmp_path):
     )
     (result,) = run_commands_sync([py(code, tmp_path, GREETING="hello")])
     assert (result.returncode, result.stdout, result.stderr) == (0, "hello\n", "oops\n")
-    assert "GREETING" not in os.environ
+    assert "GREETING" not in os.environ and result.cut == 0
+
+
+def test_other_unicode_line_breaks_are_kept_as_they_are(tmp_path):
+    code = "import sys; sys.stdout.write('a\\x85b\\u2028c\\x0cd\\ne\\n')"
+    (result,) = run_commands_sync([py(code, tmp_path)])
+    assert result.stdout.split("\n") == ["a\x85b\u2028c\x0cd", "e", ""]
 
 
 def test_commands_stop_at_the_first_failure(tmp_path):
@@ -57,44 +95,189 @@ def test_a_missing_tool_is_code_127_not_a_crash(tmp_path):
     assert "no-such-tool-here" in result.stderr
 
 
-def test_a_timeout_kills_the_whole_process_group(tmp_path):
-    pidfile = tmp_path / "grandchild.pid"
-    code = (
-        "import subprocess, sys, time;"
-        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
-        f"open({str(pidfile)!r}, 'w').write(str(p.pid));"
-        "print('started', flush=True); time.sleep(60)"
+def test_a_timeout_stops_the_whole_process_group(tmp_path):
+    command = script(
+        tmp_path,
+        """
+        import subprocess, sys, time
+        p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        open("pids", "w").write(f"{p.pid}\\n")
+        print("started", flush=True)
+        time.sleep(120)
+        """,
     )
-    (result,) = run_commands_sync([py(code, tmp_path)], timeout=2.0)
+    (result,) = run_commands_sync([command], timeout=START)
     assert result.timed_out and result.returncode != 0
-    assert result.stdout == "started\n"
-    assert wait_gone(int(pidfile.read_text()))
+    assert result.stdout.startswith("started\n")
+    assert wait_gone(pids(tmp_path / "pids", 1)[0])
 
 
-def test_a_term_resistant_process_is_killed_after_the_grace_period(tmp_path):
-    code = (
-        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
-        "print('armed', flush=True); time.sleep(60)"
+def test_the_policy_sends_sigint_then_sigterm_then_sigkill(tmp_path):
+    command = script(
+        tmp_path,
+        """
+        import signal, time
+        def note(sig, frame):
+            with open("signals", "a") as file:
+                file.write(signal.Signals(sig).name + "\\n")
+        signal.signal(signal.SIGINT, note)
+        signal.signal(signal.SIGTERM, note)
+        print("armed", flush=True)
+        while True:
+            time.sleep(0.1)
+        """,
+    )
+    (result,) = run_commands_sync([command], timeout=START, policy=QUICK)
+    assert result.timed_out and result.returncode == -signal.SIGKILL
+    assert (tmp_path / "signals").read_text().split() == ["SIGINT", "SIGTERM"]
+
+
+def test_exiting_0_on_sigint_after_the_deadline_is_still_a_timeout(tmp_path):
+    command = script(
+        tmp_path,
+        """
+        import sys, time
+        print("working", flush=True)
+        try:
+            time.sleep(120)
+        except KeyboardInterrupt:
+            print("saved what I had")
+            sys.exit(0)
+        """,
+    )
+    after = py("open('ran', 'w').write('yes')", tmp_path)
+    results = run_commands_sync([command, after], timeout=START, policy=QUICK)
+    assert len(results) == 1 and not (tmp_path / "ran").exists()
+    assert results[0].returncode == 0 and results[0].timed_out
+    assert results[0].stdout == "working\nsaved what I had\n"
+
+
+def test_a_setsid_child_holding_stdout_ends_with_the_deadline(tmp_path):
+    # The child ignores SIGINT and SIGTERM and keeps the command's stdout open.
+    command = script(
+        tmp_path,
+        """
+        import subprocess, sys, time
+        stubborn = (
+            "import signal, time;"
+            "signal.signal(signal.SIGINT, signal.SIG_IGN);"
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+            "time.sleep(120)"
+        )
+        p = subprocess.Popen([sys.executable, "-c", stubborn], start_new_session=True)
+        open("pids", "w").write(f"{p.pid}\\n")
+        print("left a session leader", flush=True)
+        time.sleep(120)
+        """,
     )
     start = time.monotonic()
-    (result,) = run_commands_sync([py(code, tmp_path)], timeout=1.0)
-    assert result.timed_out and result.stdout == "armed\n"
-    assert time.monotonic() - start < 10
+    (result,) = run_commands_sync([command], timeout=START, policy=QUICK)
+    child = pids(tmp_path / "pids", 1)[0]
+    assert result.timed_out and result.stdout == "left a session leader\n"
+    assert time.monotonic() - start < 60
+    assert gone(child)
+
+
+def test_a_child_left_holding_the_pipes_is_stopped_with_its_command(tmp_path):
+    command = script(
+        tmp_path,
+        """
+        import subprocess, sys
+        p = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True
+        )
+        open("pids", "w").write(f"{p.pid}\\n")
+        print("left it")
+        """,
+    )
+    start = time.monotonic()
+    (result,) = run_commands_sync([command], timeout=120)
+    assert (result.returncode, result.timed_out, result.stdout) == (
+        0,
+        False,
+        "left it\n",
+    )
+    assert time.monotonic() - start < 60
+    assert gone(pids(tmp_path / "pids", 1)[0])
+
+
+def test_a_double_forked_daemon_is_gone_after_its_command(tmp_path):
+    command = script(
+        tmp_path,
+        """
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork():
+                os._exit(0)
+            # The daemon: no parent, no session of ours, no pipes; it writes its pid and waits.
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            open("pids", "w").write(f"{os.getpid()}\\n")
+            time.sleep(120)
+            os._exit(0)
+        os.wait()
+        while not os.path.exists("pids"):
+            time.sleep(0.05)
+        print("daemon started")
+        """,
+    )
+    (result,) = run_commands_sync([command], timeout=120)
+    assert result.returncode == 0 and result.stdout == "daemon started\n"
+    assert gone(pids(tmp_path / "pids", 1)[0])
+
+
+def test_pipes_held_by_a_process_that_escaped_every_trace_do_not_hold_the_run(tmp_path):
+    # Double-forked, in a session of its own and with a fresh environment: nothing ties it to
+    # the command any more, yet it keeps stdout open.
+    command = script(
+        tmp_path,
+        """
+        import os, sys, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork():
+                os._exit(0)
+            code = "import os, time; open('pids', 'w').write(f'{os.getpid()}\\\\n'); time.sleep(120)"
+            os.execve(sys.executable, [sys.executable, "-c", code], {})
+        os.wait()
+        while not os.path.exists("pids"):
+            time.sleep(0.05)
+        print("escaped")
+        """,
+    )
+    start = time.monotonic()
+    (result,) = run_commands_sync([command], timeout=120)
+    escaped = pids(tmp_path / "pids", 1)[0]
+    try:
+        assert (result.returncode, result.timed_out) == (0, False)
+        assert result.stdout == "escaped\n" and time.monotonic() - start < 30
+    finally:
+        os.kill(escaped, signal.SIGKILL)
 
 
 def test_cancelling_a_run_stops_its_processes(tmp_path):
-    pidfile = tmp_path / "child.pid"
-    code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    command = script(
+        tmp_path,
+        """
+        import os, subprocess, sys, time
+        p = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True
+        )
+        open("pids", "w").write(f"{os.getpid()}\\n{p.pid}\\n")
+        time.sleep(120)
+        """,
+    )
 
     async def cancel_soon():
-        job = asyncio.ensure_future(run_commands([py(code, tmp_path)], 60))
-        while not pidfile.exists() or not pidfile.read_text():
-            await asyncio.sleep(0.05)
+        job = asyncio.ensure_future(run_commands([command], 120))
+        await asyncio.to_thread(pids, tmp_path / "pids", 2)
         job.cancel()
         await asyncio.gather(job, return_exceptions=True)
 
     asyncio.run(cancel_soon())
-    assert wait_gone(int(pidfile.read_text()))
+    assert all(gone(pid) for pid in pids(tmp_path / "pids", 2))
 
 
 def test_a_stamp_is_written_only_on_success(tmp_path):
@@ -106,17 +289,42 @@ def test_a_stamp_is_written_only_on_success(tmp_path):
     assert good.exists() and not bad.exists()
 
 
-def test_a_child_left_holding_the_pipes_is_stopped_with_its_command(tmp_path):
-    pidfile = tmp_path / "daemon.pid"
-    code = (
-        "import subprocess, sys;"
-        "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']);"
-        f"open({str(pidfile)!r}, 'w').write(str(p.pid)); print('left it')"
+DRIVER = """
+import sys
+from pathlib import Path
+from tandem.model import Command
+from tandem.run import run_commands_sync
+run_commands_sync([Command((sys.executable, "child.py"), Path.cwd())], timeout=600)
+"""
+
+
+def test_a_killed_tandem_takes_every_process_of_its_commands_along(tmp_path):
+    # The command's child stays in its group; its grandchild is a double-forked daemon.
+    script(
+        tmp_path,
+        """
+        import os, subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork():
+                os._exit(0)
+            open("pids", "a").write(f"{os.getpid()}\\n")
+            time.sleep(120)
+            os._exit(0)
+        os.wait()
+        open("pids", "a").write(f"{os.getpid()}\\n{child.pid}\\n")
+        time.sleep(120)
+        """,
     )
-    start = time.monotonic()
-    (result,) = run_commands_sync([py(code, tmp_path)], timeout=60)
-    assert (
-        result.returncode == 0 and not result.timed_out and result.stdout == "left it\n"
+    tandem = subprocess.Popen(
+        [sys.executable, "-c", DRIVER],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
     )
-    assert time.monotonic() - start < 15
-    assert wait_gone(int(pidfile.read_text()))
+    try:
+        found = pids(tmp_path / "pids", 3)
+    finally:
+        tandem.kill()
+        tandem.wait()
+    assert all(wait_gone(pid) for pid in found)

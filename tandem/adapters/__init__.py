@@ -47,6 +47,11 @@ class Adapter(Protocol):
     ) -> tuple[TestCase, ...]:
         """Turn what the commands did into test cases; never green when a tool went red."""
 
+    def rerun_commands(
+        self, project: Project, failed: Sequence[TestCase], ctx: Context
+    ) -> Sequence[Command] | None:
+        """One command per failed test that runs it again alone; None when any cannot be."""
+
 
 def _registry() -> dict[str, Adapter]:
     from tandem.adapters import go, python

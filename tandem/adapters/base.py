@@ -25,6 +25,10 @@ def basic_properties(project: Project, step: object, ctx: object) -> Properties:
     return ()
 
 
+def no_reruns(project: Project, failed: object, ctx: object) -> None:
+    """No reruns: the default for a language whose tests cannot be run one by one."""
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     """The last `lines` lines of `text`, marked when cut."""
     kept = text.rstrip("\n").splitlines()

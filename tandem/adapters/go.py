@@ -9,6 +9,7 @@ A module under a go.work that does not list it runs with GOWORK=off (see `go_wor
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -21,7 +22,15 @@ from tandem.adapters.go_findings import (
     vet_cases,
 )
 from tandem.adapters.go_work import module_path
-from tandem.model import Command, Context, ProcessResult, Project, Step, TestCase
+from tandem.model import (
+    Command,
+    Context,
+    ProcessResult,
+    Project,
+    Step,
+    TestCase,
+    Verdict,
+)
 
 LANGUAGE = "go"
 MARKER = "go.mod"
@@ -37,6 +46,9 @@ TOOLS = {
 }
 # `go fmt` (through `go list`) leaves these alone; testdata often holds malformed Go on purpose.
 _SKIPPED_DIRS = ("vendor", "testdata")
+# What Go's regexp.QuoteMeta escapes, so that a test name in -run matches only itself.
+_REGEXP_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
+_PANICKED = re.compile(r"^panic: ", re.MULTILINE)
 
 
 def local_requirements(path: Path) -> tuple[Path, ...]:
@@ -110,9 +122,12 @@ def _test(project: Project, ctx: Context, env: Env, user: Args) -> Sequence[Comm
     timeout = ("-timeout", go_timeout(ctx.timeout))
     # User arguments go last: `go test ./... -run X` hands them on to the test binaries.
     argv = ("go", "test", "-json", "-p", str(ctx.slots), *timeout, "./...", *user)
+    return (Command(argv, project.path, {**env, **_race_env()}),)
+
+
+def _race_env() -> Env:
     # -race binaries otherwise sleep 1 s at exit, per package; a user's own GORACE wins.
-    race = {} if "GORACE" in os.environ else {"GORACE": "atexit_sleep_ms=0"}
-    return (Command(argv, project.path, {**env, **race}),)
+    return {} if "GORACE" in os.environ else {"GORACE": "atexit_sleep_ms=0"}
 
 
 _COMMANDS: Mapping[Step, Callable[[Project, Context, Env, Args], Sequence[Command]]] = {
@@ -121,6 +136,63 @@ _COMMANDS: Mapping[Step, Callable[[Project, Context, Env, Args], Sequence[Comman
     Step.VET: _vet,
     Step.TEST: _test,
 }
+
+
+def rerun_commands(
+    project: Project, failed: Sequence[TestCase], ctx: Context
+) -> tuple[Command, ...] | None:
+    """`go test -run '^TestX$/^sub$' ./pkg` per failed test; None unless all are plain test failures."""
+    user = tuple(project.args.get(Step.TEST, ()))
+    if not failed or not all(map(_rerunnable, failed)) or _stops_early(user):
+        return None
+    env = {"GOMAXPROCS": str(ctx.slots), **_workspace_env(project.path), **_race_env()}
+    # -count=1: a pass cached from an earlier rerun must not stand in for running the test.
+    flags = ("-json", "-count=1", "-timeout", go_timeout(ctx.timeout))
+    return tuple(
+        # -run after the user's arguments, so that it is the one that counts.
+        Command(
+            ("go", "test", *flags, _package_dir(project, case.classname))
+            + (*user, "-run", run_pattern(case.name)),
+            project.path,
+            env,
+        )
+        for case in _leaves(failed)
+    )
+
+
+def _rerunnable(case: TestCase) -> bool:
+    # A panic ends the test binary: the tests after it never ran, and a pass alone would hide that.
+    plain = case.verdict is Verdict.FAILURE and case.type == "go.test"
+    return plain and not case.name.startswith("[") and not _PANICKED.search(case.text)
+
+
+def _stops_early(user: Args) -> bool:
+    """-failfast leaves later tests unrun: a rerun that passes would hide them."""
+    flags = (arg.lstrip("-") for arg in user)
+    return any(f.startswith(("failfast", "test.failfast")) for f in flags)
+
+
+def _leaves(failed: Sequence[TestCase]) -> list[TestCase]:
+    """Failed tests without a failed subtest: a parent reruns with its failed subtests (gotestsum)."""
+    return [
+        case
+        for case in failed
+        if not any(
+            other.classname == case.classname and other.name.startswith(f"{case.name}/")
+            for other in failed
+        )
+    ]
+
+
+def _package_dir(project: Project, classname: str) -> str:
+    inside = classname.removeprefix(f"{project.name}/")
+    return f"./{inside}" if inside != classname else "."
+
+
+def run_pattern(name: str) -> str:
+    """The `-run` pattern that matches test `name` alone: each level of a subtest path anchored."""
+    levels = (_REGEXP_META.sub(r"\\\1", level) for level in name.split("/"))
+    return "/".join(f"^{level}$" for level in levels)
 
 
 def go_timeout(budget: float) -> str:

@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from tandem.adapters.base import tail
 from tandem.model import Attempt, TestCase, Verdict
@@ -155,6 +156,20 @@ def _attempt(record: TestCase) -> Attempt:
         return Attempt(record.verdict, record.message, record.text)
     # pytest-rerunfailures >= 16.6.1 records earlier attempts as empty (seemingly passed) cases.
     return Attempt(Verdict.FAILURE, "failed; pytest-rerunfailures kept no details")
+
+
+def node_id(case: TestCase, project: str, root: Path) -> str | None:
+    """The node id that runs `case` alone (`tests/test_x.py::Class::test_y[id]`); None if unknown."""
+    inside = case.classname.removeprefix(f"{project}/")
+    if inside in (case.classname, COLLECTION) or case.name.startswith("["):
+        return None
+    # pytest's classname is the file's dotted path plus the classes: the longest existing file wins.
+    parts = inside.split(".")
+    for cut in range(len(parts), 0, -1):
+        path = "/".join(parts[:cut]) + ".py"
+        if (root / path).is_file():
+            return "::".join((path, *parts[cut:], case.name))
+    return None
 
 
 def _exit_cases(

@@ -79,6 +79,11 @@ class Case:
         """`failure`, `error`, `skipped` or `passed`."""
         return next((r.tag for r in self.results if r.tag in PRIMARY), "passed")
 
+    @property
+    def flaky(self) -> bool:
+        """Passed after failed attempts: its results are all flakyFailure/flakyError."""
+        return self.verdict == "passed" and bool(self.results)
+
 
 @dataclass(frozen=True)
 class Suite:
@@ -223,7 +228,7 @@ def _finish_case(case: Case, limit: int, taken: Taken) -> Case:
     results = tuple(_finish_result(result, limit) for result in case.results)
     # Output of passing tests is noise in every reader and the bulk of a large file.
     quiet = case.verdict == "passed"
-    stdout = "" if quiet else xml_text(case.stdout, limit)
+    stdout = _stdout(case, limit)
     stderr = "" if quiet else xml_text(case.stderr, limit)
     file = attr_text(case.file) if case.file else None
     line = case.line if case.line and case.line > 0 else None
@@ -231,6 +236,18 @@ def _finish_case(case: Case, limit: int, taken: Taken) -> Case:
     return Case(
         classname, name, case.time, results, stdout, stderr, file, line, properties
     )
+
+
+def _stdout(case: Case, limit: int) -> str:
+    """A red case's output; a flaky pass's, or a line saying how often it failed; else none."""
+    if case.flaky:
+        return xml_text(case.stdout or flaky_note(len(case.results)), limit)
+    return "" if case.verdict == "passed" else xml_text(case.stdout, limit)
+
+
+def flaky_note(failed: int) -> str:
+    """The `<system-out>` of a flaky pass, so that it has a child that is no flaky* element."""
+    return f"passed after {failed} failed attempt{'s' if failed > 1 else ''}"
 
 
 def _finish_result(result: Result, limit: int) -> Result:
@@ -319,12 +336,18 @@ def _case_element(case: Case, extended: bool) -> ET.Element:
     element = ET.Element("testcase", attrs)
     if extended and case.properties:
         element.append(_properties_element(case.properties))
+    # xunit-viewer's status is failure, error or skipped, else the first other child's tag: a
+    # flaky pass that opened with flakyFailure would be neither passed nor failed. <system-out>
+    # reads as passed there, so it comes first.
+    if case.flaky:
+        _output(element, case.stdout, case.stderr)
     for result in case.results:
         attrs = {"type": result.type} if result.type else {}
         if result.message:
             attrs["message"] = result.message
         ET.SubElement(element, result.tag, attrs).text = result.text or None
-    _output(element, case.stdout, case.stderr)
+    if not case.flaky:
+        _output(element, case.stdout, case.stderr)
     return element
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tandem.mask import Masker
 from tandem.model import TandemError
 from tandem.report.junit import (
     PRIMARY,
@@ -27,17 +28,27 @@ from tandem.report.text import utc_timestamp
 
 ROOTS = ("testsuites", "testsuite")
 RESULTS = (*PRIMARY, "flakyFailure", "flakyError", "rerunFailure", "rerunError")
+NO_SECRETS = Masker()
 
 
-def merge_reports(out: Path, inputs: Sequence[Path], flavour: str = "strict") -> Totals:
-    """Merge the JUnit files `inputs` into `out`; return the merged totals."""
+def merge_reports(
+    out: Path,
+    inputs: Sequence[Path],
+    flavour: str = "strict",
+    masker: Masker = NO_SECRETS,
+) -> Totals:
+    """Merge the JUnit files `inputs` into `out`, secrets masked; return the merged totals."""
     if not inputs:
         raise TandemError("merge: no input files")
     reports = [read_junit(Path(path)) for path in inputs]
     suites = dict.fromkeys(suite for report in reports for suite in report.suites)
     # Shards run side by side, so the merged run took as long as the longest one.
     elapsed = max(report.time for report in reports)
-    return totals(write_report(Path(out), Report(tuple(suites), elapsed), flavour))
+    merged = masker.deep(Report(tuple(suites), elapsed))
+    try:
+        return totals(write_report(Path(out), merged, flavour))
+    except OSError as exc:
+        raise TandemError(f"cannot write {out} ({exc.strerror or exc})") from None
 
 
 def read_junit(path: Path) -> Report:

@@ -8,7 +8,7 @@ tooling, so it is never coloured. Whether to colour is the caller's decision.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from tandem.model import Outcome, Status, TestCase, Verdict
 from tandem.report.junit import report_cases
@@ -65,12 +65,13 @@ def _detail(outcome: Outcome) -> str:
     if outcome.status is Status.SKIPPED:
         reasons = (message_text(case.message) for case in cases)
         return next((reason for reason in reasons if reason), "skipped")
-    counts = _counts(cases)
+    counts, flaky = _counts(cases), sum(map(is_flaky, cases))
+    passed = f"{counts[Verdict.PASSED]} passed" + (f" ({flaky} flaky)" if flaky else "")
     parts = [f"{counts[Verdict.FAILURE]} failed"] if counts[Verdict.FAILURE] else []
     errors = counts[Verdict.ERROR]
     parts += [f"{errors} error" + ("s" if errors > 1 else "")] if errors else []
     parts += [f"{counts[Verdict.SKIPPED]} skipped"] if counts[Verdict.SKIPPED] else []
-    return ", ".join([f"{counts[Verdict.PASSED]} passed", *parts])
+    return ", ".join([passed, *parts])
 
 
 def closing_line(outcomes: Sequence[Outcome]) -> str:
@@ -90,6 +91,21 @@ def totals_line(outcomes: Sequence[Outcome], elapsed: float) -> str:
         f" passed {counts[Verdict.PASSED]}, failures {counts[Verdict.FAILURE]},"
         f" errors {counts[Verdict.ERROR]}, skipped {counts[Verdict.SKIPPED]}"
     )
+
+
+def is_flaky(case: TestCase) -> bool:
+    """Passed after failed attempts (reruns)."""
+    return case.verdict is Verdict.PASSED and bool(case.attempts)
+
+
+def flaky_line(outcomes: Sequence[Outcome], shown: Callable[[TestCase], str]) -> str:
+    """`flaky: N (passed on retry): ...`, each test as `shown` writes it; "" when none is."""
+    flaky = [case for _, case in _all_cases(outcomes) if is_flaky(case)]
+    if not flaky:
+        return ""
+    names = [shown(case) for case in flaky[:SHOWN_CASES]]
+    more = [f"and {len(flaky) - SHOWN_CASES} more"] if len(flaky) > SHOWN_CASES else []
+    return f"flaky: {len(flaky)} (passed on retry): {', '.join(names + more)}"
 
 
 def _red(outcomes: Sequence[Outcome]) -> list[tuple[Outcome, TestCase]]:
@@ -113,6 +129,10 @@ def text_summary(
     skip = _paint("SKIP ", COLOURS[Status.SKIPPED], color)
     skipped = [o for o in outcomes if o.status is Status.SKIPPED]
     lines = [f"{skip} {o.task.id}  {_detail(o)}" for o in skipped]
+    flaky = flaky_line(
+        outcomes, lambda case: f"{clean(case.classname)}/{clean(case.name)}"
+    )
+    lines += [flaky] if flaky else []
     red = _red(outcomes)
     for outcome, case in red[:SHOWN_CASES]:
         lines += _red_lines(outcome, case, color)
@@ -136,6 +156,8 @@ def markdown_summary(outcomes: Sequence[Outcome], elapsed: float) -> str:
     good = all(outcomes)
     heading = f"## {'✅' if good else '❌'} {closing_line(outcomes)}"
     lines = [heading, "", totals_line(outcomes, elapsed), "", *_table(outcomes)]
+    flaky = flaky_line(outcomes, lambda case: _code(f"{case.classname}/{case.name}"))
+    lines += ["", flaky] if flaky else []
     red = _red(outcomes)
     if red:
         lines += ["", "### Failures"]

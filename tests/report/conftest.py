@@ -284,6 +284,22 @@ def junitparser_totals(path: Path) -> Totals:
     return Totals(len(cases), kinds[Failure], kinds[Error], kinds[Skipped])
 
 
+XUNIT_VIEWER_RANK = ("failure", "error", "passed", "skipped")
+
+
+def xunit_viewer_status(case: ET.Element) -> str:
+    """A case's status as xunit-viewer 10.6.1 reads it (src/cli/parse.js): failure, error or
+    skipped, else the first other child's tag (properties aside), `system-out` meaning passed.
+    """
+    tags = [child.tag for child in case if child.tag != "properties"]
+    last = len(XUNIT_VIEWER_RANK)
+    tags.sort(
+        key=lambda t: XUNIT_VIEWER_RANK.index(t) if t in XUNIT_VIEWER_RANK else last
+    )
+    status = tags[0] if tags else "passed"
+    return "passed" if status == "system-out" else status
+
+
 def junit2html_totals(path: Path) -> tuple[int, int, int]:
     """What junit2html counts: (tests, failed including errors, skipped)."""
     suites = list(Junit(str(path)))
@@ -316,6 +332,13 @@ def check_report(junit10: xmlschema.XMLSchema) -> CheckReport:
         assert junitparser_totals(path) == totals
         red = totals.failures + totals.errors
         assert junit2html_totals(path) == (totals.tests, red, totals.skipped)
+        viewed = Counter(xunit_viewer_status(case) for case in root.iter("testcase"))
+        assert viewed == Counter(
+            failure=totals.failures,
+            error=totals.errors,
+            skipped=totals.skipped,
+            passed=totals.passed,
+        )
         return totals
 
     return check

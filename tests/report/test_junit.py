@@ -23,6 +23,7 @@ from tandem.report.text import (
     utc_timestamp,
 )
 from tandem.run import run_commands_sync
+from tests.report.conftest import xunit_viewer_status
 
 GOLDEN_TOTALS = Totals(tests=18, failures=7, errors=3, skipped=2)
 
@@ -97,6 +98,36 @@ def test_flaky_and_rerun_attempts_are_read_by_xunit2(tmp_path, golden_outcomes):
         and len(rerun.rerun_failures()) == len(rerun.rerun_errors()) == 1
     )
     assert all(result.type == "go.test" for result in flaky.interim_result)
+
+
+@pytest.mark.parametrize("flavour", ["strict", "extended"])
+def test_xunit_viewer_counts_a_flaky_pass_as_passed(tmp_path, golden_outcomes, flavour):
+    path = write(tmp_path, golden_outcomes, flavour)
+    cases = cases_of(path)
+    for case in cases.values():
+        results = [c.tag for c in case if c.tag in ("failure", "error", "skipped")]
+        assert xunit_viewer_status(case) == (results or ["passed"])[0]
+    flaky = cases[("svc-a/internal/driver", "TestFlaky")]
+    assert [child.tag for child in flaky] == [
+        "system-out",
+        "flakyFailure",
+        "flakyError",
+    ]
+    assert flaky.findtext("system-out") == "passed after 2 failed attempts"
+
+
+def test_a_flaky_pass_opens_with_its_own_output(tmp_path, outcome):
+    attempts = (Attempt(Verdict.FAILURE, "boom", "first"),)
+    case = TestCase(
+        "p", "T", type="go.test", stdout="out\n", stderr="err\n", attempts=attempts
+    )
+    path = write(tmp_path, [outcome("p", Step.TEST, case)])
+    (written,) = cases_of(path).values()
+    assert [child.tag for child in written] == ["system-out", "flakyFailure"]
+    assert (written.findtext("system-out"), xunit_viewer_status(written)) == (
+        "out\n",
+        "passed",
+    )
 
 
 def test_suites_are_tasks_with_their_properties_and_times(tmp_path, golden_outcomes):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tandem.model import Step, TestCase, Verdict
+from tandem.model import Attempt, Step, TestCase, Verdict
 from tandem.report import markdown_summary, task_line, text_summary
 
 CLOSING = re.compile(r"^(?:\w+: )?(\d+) passed, (\d+) failed, (\d+) skipped$")
@@ -97,7 +97,10 @@ def test_colour_on_request_never_touches_the_closing_line(golden_outcomes):
 @pytest.mark.parametrize(
     ("index", "line"),
     [
-        (0, "ERROR svc-a:test  3 passed, 5 failed, 2 errors, 1 skipped  2.02s"),
+        (
+            0,
+            "ERROR svc-a:test  3 passed (1 flaky), 5 failed, 2 errors, 1 skipped  2.02s",
+        ),
         (1, "SKIP  svc-a:vet  svc-a:build failed  0.00s"),
         (2, "FAIL  svc-b:fmt  0 passed, 1 failed  0.31s"),
         (4, "PASS  svc-c:build  1 passed  0.40s"),
@@ -128,3 +131,24 @@ def test_markdown_of_a_green_run(outcome):
     md = markdown_summary([outcome("p", Step.BUILD)], 0.5)
     assert md.startswith("## ✅ tandem: 1 passed, 0 failed, 0 skipped\n")
     assert "Failures" not in md
+
+
+def test_flaky_passes_are_listed_apart_from_the_red_cases(outcome):
+    flaky = TestCase(
+        "p/pkg", "TestFlaky", attempts=(Attempt(Verdict.FAILURE, "boom", "boom"),)
+    )
+    red = TestCase("p/pkg", "TestRed", verdict=Verdict.FAILURE, message="bad")
+    done = [outcome("p", Step.TEST, flaky, red, TestCase("p/pkg", "TestGood"))]
+    lines = text_summary(done, 1.0).splitlines()
+    assert lines[0] == "flaky: 1 (passed on retry): p/pkg/TestFlaky"
+    assert lines[1].startswith("FAIL  p:test  p/pkg/TestRed")
+    assert lines[-1] == "tandem: 2 passed, 1 failed, 0 skipped"
+    assert task_line(done[0]).startswith("FAIL  p:test  2 passed (1 flaky), 1 failed")
+    md = markdown_summary(done, 1.0)
+    assert "\nflaky: 1 (passed on retry): `p/pkg/TestFlaky`\n" in md
+    assert md.index("flaky: 1") < md.index("### Failures")
+
+
+def test_no_flaky_line_without_flaky_passes(outcome):
+    done = [outcome("p", Step.TEST, TestCase("p", "T"))]
+    assert "flaky" not in text_summary(done, 1.0) + markdown_summary(done, 1.0)
