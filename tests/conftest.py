@@ -20,6 +20,36 @@ def write_tree(root: Path, files: Files) -> Path:
     return root
 
 
+# Modules whose tests run real tools (go, uv, pytest, black, ruff, Tandem itself): the slow lane.
+# Everything else is the fast lane of pure logic: `pytest -m "not tools"`.
+TOOL_MODULES = frozenset(
+    {
+        "test_benchmarks",
+        "test_bad_input",
+        "test_capture",
+        "test_cli",
+        "test_frontends",
+        "test_go",
+        "test_go_reruns",
+        "test_lifetime",
+        "test_projects",
+        "test_python",
+        "test_python_env",
+        "test_python_reruns",
+        "test_report_safety",
+        "test_run",
+        "test_untouched",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of a real-tool module `tools`."""
+    for item in items:
+        if item.module.__name__.rsplit(".", 1)[-1] in TOOL_MODULES:
+            item.add_marker(pytest.mark.tools)
+
+
 @pytest.fixture
 def monorepo(tmp_path: Path) -> Callable[[Files], Path]:
     """A function that writes a monorepo under tmp_path and returns its root."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tandem.mask import Masker
 from tandem.model import Outcome, Project, Step, Task, TestCase, Verdict
 from tests.conftest import go_module
@@ -75,6 +77,7 @@ LEAKY = {
 }
 
 
+@pytest.mark.tools
 def test_a_failing_test_that_prints_secrets_leaves_them_nowhere(monorepo):
     root = monorepo(
         {

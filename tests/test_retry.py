@@ -202,6 +202,7 @@ def tandem(root: Path, *argv: str) -> subprocess.CompletedProcess:
         ((), "", 1),
     ],
 )
+@pytest.mark.tools
 def test_retries_from_the_command_line_or_the_project(tmp_path, argv, config, code):
     files = {f"gofl/{path}": text for path, text in FLAKY_GO.items()}
     root = write_tree(tmp_path, {**files, "pyproject.toml": f"[tool.tandem]\n{config}"})

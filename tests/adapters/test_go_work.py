@@ -87,6 +87,7 @@ def no_gowork(monkeypatch):
     monkeypatch.delenv("GOWORK", raising=False)
 
 
+@pytest.mark.tools
 @pytest.mark.usefixtures("no_gowork")
 def test_a_module_its_go_work_does_not_list_runs_with_gowork_off(
     tmp_path: Path, monkeypatch
@@ -108,6 +109,7 @@ def run_steps(root: Path) -> dict[str, tuple[Status, list[str]]]:
     return {o.task.id: (o.status, [c.name for c in o.cases]) for o in result.outcomes}
 
 
+@pytest.mark.tools
 @pytest.mark.usefixtures("no_gowork")
 def test_modules_inside_and_outside_a_workspace_are_green(monorepo) -> None:
     root = monorepo(
@@ -164,6 +166,7 @@ APP = {
 }
 
 
+@pytest.mark.tools
 @pytest.mark.usefixtures("no_gowork")
 def test_a_module_requiring_a_workspace_module_needs_it_and_builds_through_it(
     monorepo, capsys
