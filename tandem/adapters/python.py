@@ -289,7 +289,8 @@ def _judge_fmt(
         _format_case(project, tool, path, diff)
         for path, diff in split_diffs(last.stdout)
     )
-    if last.returncode not in (0, 1):  # black's 123, ruff's 2: the tool itself failed
+    # black's 123 and ruff's 2 are the tool's own failures, and so is a 1 that named no file.
+    if last.returncode not in (0, 1) or (last.returncode == 1 and not cases):
         cases += (_tool_error(project, tool, _format_kind(tool), last),)
     return cases or (base.passed_case(project, tool, last.duration),)
 
@@ -381,7 +382,11 @@ def _tool_error(
 ) -> TestCase:
     """A tool's own failure: `[tool]` error whose body is what the tool wrote on stderr."""
     stderr = result.stderr.strip()
-    message = next((line for line in stderr.splitlines() if line.strip()), "")
+    lines = [line for line in stderr.split("\n") if line.strip()]
+    # A traceback says what went wrong on its last line, anything else on its first.
+    message = (
+        (lines[-1] if lines[0].startswith("Traceback") else lines[0]) if lines else ""
+    )
     message = message or f"{tool} exited with code {result.returncode}"
     case = base.error_case(project, tool, kind, message, result)
     return replace(case, text=stderr or case.text)

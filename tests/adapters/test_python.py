@@ -324,3 +324,19 @@ def test_extra_arguments_from_the_config_reach_every_tool(tmp_path):
     assert fmt.argv[-3:] == ("--line-length", "100", ".")
     assert vet.argv[-3:] == ("--select", "E", ".")
     assert wheel.argv[-2] == "-v" and wheel.argv[-1].endswith(str(proj.path))
+
+
+def test_a_formatter_crashing_with_exit_1_is_one_error_case(tmp_path: Path) -> None:
+    crashed = ProcessResult(
+        ("black", "--check", "."),
+        1,
+        stderr="Traceback (most recent call last):\nImportError: broken black\n",
+    )
+    ctx = context(tmp_path, "crash")
+    (case,) = python.judge(project(tmp_path), Step.FMT, (crashed,), ctx)
+    assert (case.name, case.verdict, case.type) == (
+        "[black]",
+        Verdict.ERROR,
+        "fmt.black",
+    )
+    assert case.message == "ImportError: broken black" and "Traceback" in case.text
