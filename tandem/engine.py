@@ -12,8 +12,9 @@ from functools import partial
 from pathlib import Path
 
 from tandem.adapters import ADAPTERS, Adapter
-from tandem.adapters.base import Refusal, error_case
+from tandem.adapters.base import Refusal, describe, error_case
 from tandem.model import (
+    INTERRUPTED,
     Command,
     Context,
     Layout,
@@ -22,11 +23,12 @@ from tandem.model import (
     Project,
     Task,
     TestCase,
+    Verdict,
     utcnow,
 )
 from tandem.retry import Round, with_retries
 from tandem.run import run_commands, run_process
-from tandem.schedule import Execute
+from tandem.schedule import Execute, step_case
 
 Properties = tuple[tuple[str, str], ...]
 
@@ -116,8 +118,8 @@ async def _run_each(
         if left <= 0:
             return Round(tuple(cases), complete=False)
         results = await run_commands([command], left)
-        cases.extend(adapter.judge(task.project, task.step, results, ctx))
-        if results[-1].timed_out:
+        cases.extend(_judge(adapter, task, results, ctx))
+        if results[-1].timed_out or results[-1].interrupted:
             return Round(tuple(cases), complete=False)
     return Round(tuple(cases), complete=True)
 
@@ -134,7 +136,21 @@ async def _judged(
         case = error_case(project, refused.tool, refused.kind, refused.message)
         return (case,), ()
     results = await run_commands(commands, ctx.timeout)
-    return adapter.judge(project, step, results, ctx), properties + _cut(results)
+    return _judge(adapter, task, results, ctx), properties + _cut(results)
+
+
+def _judge(
+    adapter: Adapter, task: Task, results: Sequence[ProcessResult], ctx: Context
+) -> tuple[TestCase, ...]:
+    """The adapter's cases; after an interrupt, with one that says so if none of them does."""
+    cases = adapter.judge(task.project, task.step, results, ctx)
+    last = results[-1] if results else None
+    said = any(case.type == INTERRUPTED for case in cases)
+    if last is None or not last.interrupted or said:
+        return cases
+    message = f"interrupted after {last.duration:.0f}s"
+    case = step_case(task, Verdict.ERROR, INTERRUPTED, message)
+    return (*cases, replace(case, text=describe(last)))
 
 
 def _cut(results: Sequence[ProcessResult]) -> Properties:

@@ -40,7 +40,12 @@ def save_durations(
     """Record this run's task durations beside the known ones (atomically); a warning if it cannot."""
     merged = {
         **known,
-        **{o.task.id: round(o.duration, 3) for o in outcomes if o.duration > 0},
+        # An interrupted task's time says nothing of how long it takes.
+        **{
+            o.task.id: round(o.duration, 3)
+            for o in outcomes
+            if o.duration > 0 and not o.interrupted
+        },
     }
     temp = state / f".{FILE}.{os.getpid()}"
     try:

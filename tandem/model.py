@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+INTERRUPTED = "tandem.interrupted"  # the type of a case that an interrupt cut short
+
 
 class TandemError(Exception):
     """A usage or configuration mistake: printed as one line, exit code 2."""
@@ -99,6 +101,7 @@ class ProcessResult:
     missing: bool = False  # argv[0] was not found
     purpose: str = ""  # the purpose of the command that ran
     cut: int = 0  # bytes dropped from the middle of the output (a line marks where)
+    interrupted: bool = False  # Tandem was interrupted while the command ran
 
     @property
     def output(self) -> str:
@@ -201,6 +204,11 @@ class Outcome:
     def status(self) -> Status:
         """Derived from the cases, so the report and the exit code always agree."""
         return status_of(self.cases)
+
+    @property
+    def interrupted(self) -> bool:
+        """Cut short by Ctrl-C, SIGTERM or SIGHUP: one of its cases says so."""
+        return any(case.type == INTERRUPTED for case in self.cases)
 
     def __bool__(self) -> bool:
         return self.status not in (Status.FAILED, Status.ERROR)

@@ -62,9 +62,17 @@ def _rounds(task: Task, retries: int) -> int:
 
 
 def _retryable(outcome: Outcome) -> bool:
-    """Red, and every red case a test: `[...]` cases are build breaks, crashes and timeouts."""
+    """Red, and every red case a test's own failure.
+
+    `[...]` cases are build breaks, crashes and timeouts; `tandem.*` cases are Tandem's
+    verdicts, such as a test that hung until the timeout or that an interrupt cut short.
+    """
     red = [case for case in outcome.cases if case.red]
-    return bool(red) and not any(case.name.startswith("[") for case in red)
+    return bool(red) and not any(_not_a_failure(case) for case in red)
+
+
+def _not_a_failure(case: TestCase) -> bool:
+    return case.name.startswith("[") or case.type.startswith("tandem.")
 
 
 async def _retry(

@@ -4,6 +4,8 @@ Each command runs with stdin closed, its own `env=`, stdout and stderr kept apar
 they come into bounded captures (`tandem.capture`). When the command exits, reaches its
 deadline or is cancelled, every process it started is stopped by the stop policy (SIGINT,
 SIGTERM, then SIGKILL; `tandem.reap`), however far it strayed from the command's process group.
+A cancelled command still returns what it wrote, marked `interrupted`, so that the tests that
+ended before Ctrl-C stay in the report.
 Nothing outlives Tandem either: a child dies with Tandem (PR_SET_PDEATHSIG), orphans are
 re-parented to Tandem (a child subreaper), and a watchdog kills what is left if Tandem is killed.
 """
@@ -14,6 +16,7 @@ import asyncio
 import atexit
 import functools
 import itertools
+import math
 import os
 import secrets
 import signal
@@ -58,7 +61,12 @@ class _Pipes(asyncio.SubprocessProtocol):
 async def run_process(
     command: Command, deadline: float, policy: StopPolicy = STOP
 ) -> ProcessResult:
-    """Run one command until it exits or the monotonic `deadline` passes; stop all it started."""
+    """Run one command until it exits or the monotonic `deadline` passes; stop all it started.
+
+    Cancelled once (Tandem interrupted), the command is stopped by the policy and its result,
+    marked `interrupted`, holds what it wrote; cancelled again, it is killed and the
+    cancellation goes on.
+    """
     start, mark = time.monotonic(), f"{_guard()}/{next(_SERIAL)}"
     try:
         transport, pipes = await _spawn(command, mark)
@@ -66,14 +74,16 @@ async def run_process(
         return _missing(command, exc)
     family = Family(transport.get_pid(), mark)
     try:
-        timed_out = await _watch(pipes, family, deadline, policy)
+        interrupted_at = await _watch(pipes, family, deadline, policy)
     except BaseException:
         # The policy may not have finished (cancelled twice, a failure): nothing stays running.
         family.kill_now()
         raise
     finally:
         transport.close()
-    return _result(command, pipes, transport.get_returncode(), start, timed_out)
+    code = transport.get_returncode()
+    ended = _ended(pipes, deadline, interrupted_at)
+    return _result(command, pipes, code, start, ended)
 
 
 def _missing(command: Command, exc: OSError) -> ProcessResult:
@@ -103,34 +113,77 @@ async def _spawn(
 
 async def _watch(
     pipes: _Pipes, family: Family, deadline: float, policy: StopPolicy
-) -> bool:
-    """Wait for the command's exit, then stop what it left; True when the deadline came first."""
+) -> float | None:
+    """Watch the command to its end; when it was interrupted, the monotonic time it was."""
+    interrupt: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    ending = asyncio.ensure_future(_end(pipes, family, deadline, policy, interrupt))
     try:
-        await _exit_or_deadline(pipes, family, deadline)
-    finally:
-        # Exit, deadline or cancellation: nothing the command started stays.
-        await reap.stop(family, policy)
+        # Shielded: a first cancellation must not cut the stop policy short (pytest writes its
+        # report on SIGINT), whether it comes while the command runs or while it is stopped.
+        await asyncio.shield(ending)
+    except asyncio.CancelledError:
+        # Interrupted: handled here, so the caller gets the partial result, not the cancellation.
+        asyncio.current_task().uncancel()
+        interrupt.set_result(time.monotonic())
+        await ending  # a second cancellation cancels `ending` too and goes on to run_process
+    return interrupt.result() if interrupt.done() else None
+
+
+async def _end(
+    pipes: _Pipes,
+    family: Family,
+    deadline: float,
+    policy: StopPolicy,
+    interrupt: asyncio.Future[float],
+) -> None:
+    """Wait for the command's exit, the deadline or an interrupt; then stop what it left."""
+    # Cancelled here (a second interrupt) or failing, run_process kills what is left at once.
+    await _exit_or_deadline(pipes, family, deadline, interrupt)
+    # Exit, deadline or interrupt: nothing the command started stays.
+    await reap.stop(family, policy)
     # Everything is stopped: open pipes now belong to a process that escaped every trace.
     await asyncio.wait({pipes.closed}, timeout=LINGER)
-    return not pipes.exited.done() or pipes.exited.result() > deadline
 
 
-async def _exit_or_deadline(pipes: _Pipes, family: Family, deadline: float) -> None:
-    """Return once the command exits or the deadline passes, whoever holds its pipes."""
-    while not pipes.exited.done() and (left := deadline - time.monotonic()) > 0:
-        done, _ = await asyncio.wait({pipes.exited}, timeout=min(SCAN, left))
+async def _exit_or_deadline(
+    pipes: _Pipes, family: Family, deadline: float, interrupt: asyncio.Future[float]
+) -> None:
+    """Return once the command exits, the deadline passes or Tandem is interrupted."""
+    while not (pipes.exited.done() or interrupt.done()):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        done, _ = await asyncio.wait(
+            {pipes.exited, interrupt},
+            timeout=min(SCAN, left),
+            return_when="FIRST_COMPLETED",
+        )
         if not done:
             # Descendants are learnt while their parents still link them to the command.
             family.alive()
 
 
+def _ended(
+    pipes: _Pipes, deadline: float, interrupted_at: float | None
+) -> tuple[bool, bool]:
+    """(timed out, interrupted): timed out when the deadline came before the exit and any interrupt."""
+    exited = pipes.exited.result() if pipes.exited.done() else math.inf
+    first = min(exited, math.inf if interrupted_at is None else interrupted_at)
+    return first > deadline, interrupted_at is not None
+
+
 def _result(
-    command: Command, pipes: _Pipes, code: int | None, start: float, timed_out: bool
+    command: Command,
+    pipes: _Pipes,
+    code: int | None,
+    start: float,
+    ended: tuple[bool, bool],
 ) -> ProcessResult:
-    """What the command did; its stamp is written only when it exited 0 in time."""
+    """What the command did; its stamp is written only when it exited 0 in time, uninterrupted."""
     stdout, cut_out = pipes.captures[1].text()
     stderr, cut_err = pipes.captures[2].text()
-    if code == 0 and not timed_out and command.stamp is not None:
+    timed_out, interrupted = ended
+    if code == 0 and not any(ended) and command.stamp is not None:
         command.stamp.write_text(" ".join(command.argv))
     return ProcessResult(
         command.argv,
@@ -141,6 +194,7 @@ def _result(
         timed_out,
         purpose=command.purpose,
         cut=cut_out + cut_err,
+        interrupted=interrupted,
     )
 
 
@@ -174,12 +228,15 @@ def _release(watchdog: subprocess.Popen) -> None:
 async def run_commands(
     commands: Sequence[Command], timeout: float, policy: StopPolicy = STOP
 ) -> tuple[ProcessResult, ...]:
-    """Run commands in order, within one timeout, until one exits non-zero or times out."""
+    """Run commands in order, within one timeout, until one exits non-zero, times out or is
+    interrupted (cancelled: no further command starts, and the results end with its own).
+    """
     deadline = time.monotonic() + timeout
     results: list[ProcessResult] = []
     for command in commands:
-        results.append(await run_process(command, deadline, policy))
-        if results[-1].returncode != 0 or results[-1].timed_out:
+        result = await run_process(command, deadline, policy)
+        results.append(result)
+        if result.returncode != 0 or result.timed_out or result.interrupted:
             break
     return tuple(results)
 

@@ -4,6 +4,8 @@ A task holds CPU slots while it runs; the slots decide its tools' inner
 parallelism, so outer times inner never exceeds the budget. When every slot is
 held but the machine's CPUs sit idle (tests waiting on I/O or timers), one more
 task is admitted per poll, up to a cap, the way `make -l` reads the load.
+On a stop (Ctrl-C), running tasks are cancelled, each ending with what its
+commands did before, and no task starts after it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tandem.model import Outcome, Step, Task, TestCase, Verdict
+from tandem.model import INTERRUPTED, Outcome, Step, Task, TestCase, Verdict
 
 Execute = Callable[[Task, int], Awaitable[Outcome]]
 POLL = 0.5  # seconds between looks at the CPU while every slot is held
@@ -59,10 +61,10 @@ class ProcStatGauge:
         return (now[0] - last[0]) / (now[1] - last[1]) * (os.cpu_count() or 1)
 
 
-def case_for(task: Task, verdict: Verdict, kind: str, message: str) -> Outcome:
-    """An outcome for a task that did not run: one `[step]` case saying why."""
+def step_case(task: Task, verdict: Verdict, kind: str, message: str) -> TestCase:
+    """A `[step]` case saying why a task did not run, or what cut it short."""
     name = f"[{task.step.value}]"
-    case = TestCase(
+    return TestCase(
         task.project.name,
         name,
         verdict=verdict,
@@ -70,7 +72,11 @@ def case_for(task: Task, verdict: Verdict, kind: str, message: str) -> Outcome:
         message=message,
         text=message,
     )
-    return Outcome(task, (case,))
+
+
+def case_for(task: Task, verdict: Verdict, kind: str, message: str) -> Outcome:
+    """An outcome for a task that did not run: one `[step]` case saying why."""
+    return Outcome(task, (step_case(task, verdict, kind, message),))
 
 
 async def run_plan(
@@ -165,11 +171,8 @@ class _Run:
             why = f"not run: needs {', '.join(failed)}, which did not pass"
             self._record(case_for(task, Verdict.ERROR, "tandem.needs", why))
         elif self.stop.is_set():
-            self._record(
-                case_for(
-                    task, Verdict.ERROR, "tandem.interrupted", "not run: interrupted"
-                )
-            )
+            why = "not run: interrupted"
+            self._record(case_for(task, Verdict.ERROR, INTERRUPTED, why))
         elif self.halted:
             why = "not run: stopped after the first failure (--fail-fast)"
             self._record(case_for(task, Verdict.SKIPPED, "tandem.stopped", why))
@@ -192,9 +195,9 @@ class _Run:
     def _finish(self, future: asyncio.Task) -> None:
         task, _ = self.running.pop(future)
         if future.cancelled():
-            outcome = case_for(
-                task, Verdict.ERROR, "tandem.interrupted", "interrupted while running"
-            )
+            # Cut short outside a command (a command itself returns what it did before).
+            why = "interrupted while running"
+            outcome = case_for(task, Verdict.ERROR, INTERRUPTED, why)
         elif future.exception() is not None:
             text = "".join(traceback.format_exception(future.exception()))
             outcome = case_for(
@@ -210,6 +213,8 @@ class _Run:
         self.halted = self.halted or (self.fail_fast and not outcome)
 
     async def _interrupt(self) -> None:
+        # A running command stops by the stop policy and its task ends with what it did; the
+        # stop event then settles every task not started.
         for future in self.running:
             future.cancel()
         if self.running:

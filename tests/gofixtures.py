@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 import textwrap
@@ -26,6 +28,22 @@ def recorded(name: str) -> tuple[str, str, int]:
     stdout = (DATA / f"{name}.jsonl").read_text(encoding="utf-8")
     stderr = (DATA / f"{name}.stderr").read_text(encoding="utf-8")
     return stdout, stderr, int((DATA / f"{name}.rc").read_text())
+
+
+@functools.cache
+def _recorded_files() -> Mapping[str, str]:
+    """record.py's FILES: the fixture module the streams were recorded in."""
+    spec = importlib.util.spec_from_file_location("go_record", DATA / "record.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FILES
+
+
+def recorded_source(file: str, line: int) -> str:
+    """A line of the recorded fixture module's source, as `go.source_lines` reads a project's."""
+    lines = _recorded_files().get(file, "").split("\n")
+    return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
 def render(cases: tuple[TestCase, ...]) -> str:

@@ -209,3 +209,58 @@ def test_a_killed_tandem_leaves_no_go_test_or_pytest_process(tmp_path):
         proc.communicate(timeout=60)
     assert until(lambda: not marked(mark)), f"left running: {marked(mark)}"
     assert all(gone(pid) for pid in found)
+
+
+def outcomes(suite: ET.Element) -> dict[str, tuple[str, str]]:
+    """Each case's name → (its result element's tag, or "passed"; its type)."""
+    found = {}
+    for case in suite.iter("testcase"):
+        result = next(
+            (c for c in case if c.tag in ("failure", "error", "skipped")), None
+        )
+        tag = "passed" if result is None else result.tag
+        found[case.get("name")] = (tag, "" if result is None else result.get("type"))
+    return found
+
+
+def test_an_interrupt_keeps_the_tests_that_finished_and_blames_the_running_ones(
+    tmp_path,
+):
+    quick = 'package hang\n\nimport "testing"\n\nfunc TestQuick(t *testing.T) {}\n'
+    root = write_tree(
+        tmp_path / "repo",
+        {
+            **{f"projects/pyhang/{p}": t for p, t in PY_HANG.items()},
+            **{f"projects/gohang/{p}": t for p, t in GO_HANG.items()},
+            # Go runs a package's files in name order: TestQuick ends before TestHang starts.
+            "projects/gohang/hang/a_test.go": quick,
+        },
+    )
+    # Compile first, so that a cold Go cache does not count against the wait below.
+    subprocess.run(
+        ["go", "test", "-run", "^$", "./..."], cwd=root / "projects/gohang", check=True
+    )
+    mark = f"tandem-sigint-{os.getpid()}-{time.time_ns()}"
+    proc = tandem(root, tmp_path, mark, "test", "-j", "2")
+    try:
+        # pytest, its child and the go test binary: each hang started after the quick tests.
+        found = pids(tmp_path / "pids", 3)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    suites = {
+        s.get("name"): s for s in ET.parse(root / "reports" / "junit.xml").getroot()
+    }
+    passed = ("passed", "")
+    assert outcomes(suites["pyhang:test"]) == {
+        "test_a": passed,
+        "test_b": passed,
+        "test_c": passed,
+        "test_hang": ("error", "tandem.interrupted"),
+    }
+    go = outcomes(suites["gohang:test"])
+    assert go["TestQuick"] == passed and go["TestHang"][0] == "error"
+    assert ("error", "tandem.interrupted") in go.values()
+    assert "interrupt" in ET.tostring(suites["gohang:test"], encoding="unicode")
+    assert until(lambda: not marked(mark)) and all(gone(pid) for pid in found)

@@ -85,6 +85,12 @@ def test_no_round_once_every_test_passed() -> None:
         (red("TestA"), red("[build failed]", verdict=Verdict.ERROR)),
         (red("TestA"), red("[go test]", verdict=Verdict.ERROR)),
         (green("TestA"),),
+        # A test named by a timeout or an interrupt: it hung, or Ctrl-C came; no rerun helps.
+        (
+            red("TestA"),
+            replace(red("TestB", verdict=Verdict.ERROR), type="tandem.timeout"),
+        ),
+        (replace(red("TestA", verdict=Verdict.ERROR), type="tandem.interrupted"),),
     ],
 )
 def test_a_task_with_a_red_case_that_is_no_test_is_not_retried(first) -> None:

@@ -280,6 +280,69 @@ def test_cancelling_a_run_stops_its_processes(tmp_path):
     assert all(gone(pid) for pid in pids(tmp_path / "pids", 2))
 
 
+def test_a_cancelled_run_returns_what_the_command_wrote_and_starts_nothing_more(
+    tmp_path,
+):
+    command = script(
+        tmp_path,
+        """
+        import os, signal, sys, time
+        def save(*_):
+            print("saved on SIGINT", flush=True)
+            sys.exit(2)
+        signal.signal(signal.SIGINT, save)
+        print("started", flush=True)
+        open("pids", "w").write(f"{os.getpid()}\\n")
+        time.sleep(120)
+        """,
+    )
+    after = py("open('after', 'w').close()", tmp_path)
+
+    async def cancel_once():
+        job = asyncio.ensure_future(run_commands([command, after], 120))
+        await asyncio.to_thread(pids, tmp_path / "pids", 1)
+        job.cancel()
+        return await job  # the cancellation is handled: the results come back
+
+    (result,) = asyncio.run(cancel_once())
+    assert (result.interrupted, result.timed_out, result.returncode) == (True, False, 2)
+    assert result.stdout == "started\nsaved on SIGINT\n"
+    assert not (tmp_path / "after").exists()
+    assert gone(pids(tmp_path / "pids", 1)[0])
+
+
+def test_a_second_cancellation_kills_at_once_and_goes_on(tmp_path):
+    command = script(
+        tmp_path,
+        """
+        import os, signal, time
+        # Notes the SIGINT and goes on: only SIGKILL ends it.
+        signal.signal(
+            signal.SIGINT, lambda *_: open("interrupted", "w").write("1\\n")
+        )
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        open("pids", "w").write(f"{os.getpid()}\\n")
+        while True:
+            time.sleep(0.1)
+        """,
+    )
+    patient = StopPolicy(((signal.SIGINT, 120.0), (signal.SIGKILL, 10.0)))
+
+    async def cancel_twice():
+        job = asyncio.ensure_future(run_commands([command], 300, patient))
+        await asyncio.to_thread(pids, tmp_path / "pids", 1)
+        job.cancel()
+        await asyncio.to_thread(pids, tmp_path / "interrupted", 1)
+        job.cancel()
+        await asyncio.gather(job, return_exceptions=True)
+        return job
+
+    start = time.monotonic()
+    job = asyncio.run(cancel_twice())
+    assert job.cancelled() and time.monotonic() - start < 60
+    assert wait_gone(pids(tmp_path / "pids", 1)[0])
+
+
 def test_a_stamp_is_written_only_on_success(tmp_path):
     good, bad = tmp_path / "good.stamp", tmp_path / "bad.stamp"
     run_commands_sync([Command((sys.executable, "-c", "pass"), tmp_path, stamp=good)])

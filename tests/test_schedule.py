@@ -137,6 +137,37 @@ def test_a_stop_interrupts_running_tasks_and_settles_the_rest():
     assert {o.cases[0].type for o in outcomes} == {"tandem.interrupted"}
 
 
+class Keeping(Fake):
+    """Like a task running a command: an interrupt ends it with what it did, and says so."""
+
+    async def __call__(self, t: Task, slots: int) -> Outcome:
+        try:
+            return await super().__call__(t, slots)
+        except asyncio.CancelledError:
+            asyncio.current_task().uncancel()
+        kept = TestCase(t.project.name, "finished")
+        cut = TestCase(
+            t.project.name, "running", verdict=Verdict.ERROR, type="tandem.interrupted"
+        )
+        return Outcome(t, (kept, cut))
+
+
+def test_a_stop_keeps_what_running_tasks_return_and_starts_nothing_new():
+    async def scenario():
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.2, stop.set)
+        tasks = [task(f"p{i}") for i in range(4)]
+        return await run_plan(tasks, keeping, Budget(2, 2), stop=stop)
+
+    keeping = Keeping(30.0)
+    outcomes = asyncio.run(asyncio.wait_for(scenario(), 5))
+    assert keeping.started == ["p0:test", "p1:test"]
+    ran, settled = outcomes[:2], outcomes[2:]
+    assert [[c.name for c in o.cases] for o in ran] == [["finished", "running"]] * 2
+    assert all(o.interrupted and not o for o in outcomes)
+    assert {o.cases[0].message for o in settled} == {"not run: interrupted"}
+
+
 def test_a_crashing_task_is_an_error_case_with_the_traceback():
     outcomes = go([task("a"), task("b")], Fake(crash="a:test"))
     assert outcomes["b:test"].status is Status.PASSED

@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from tandem.model import ProcessResult, Project, TestCase, Verdict
+from tandem.model import INTERRUPTED, ProcessResult, Project, TestCase, Verdict
 
 TAIL_LINES = 60
 Properties = tuple[tuple[str, str], ...]
@@ -31,7 +31,8 @@ def no_reruns(project: Project, failed: object, ctx: object) -> None:
 
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     """The last `lines` lines of `text`, marked when cut."""
-    kept = text.rstrip("\n").splitlines()
+    # "\n" alone ends a line: str.splitlines would also cut at U+0085, U+2028 and U+2029.
+    kept = text.rstrip("\n").split("\n") if text.strip("\n") else []
     if len(kept) <= lines:
         return "\n".join(kept)
     return "\n".join([f"[... {len(kept) - lines} lines cut ...]", *kept[-lines:]])
@@ -70,7 +71,7 @@ def error_case(
 def special_case(
     project: Project, tool: str, results: Sequence[ProcessResult], hint: str
 ) -> TestCase | None:
-    """The error case for a missing tool or a timeout, which no adapter can judge further."""
+    """The error case for a missing tool, a timeout or an interrupt, which no adapter judges further."""
     last = results[-1] if results else None
     if last is None:
         return None
@@ -80,6 +81,9 @@ def special_case(
     if last.timed_out:
         message = f"timed out after {last.duration:.0f}s and was killed"
         return error_case(project, tool, "tandem.timeout", message, last)
+    if last.interrupted:
+        message = f"interrupted after {last.duration:.0f}s"
+        return error_case(project, tool, INTERRUPTED, message, last)
     return None
 
 

@@ -4,21 +4,26 @@ build: `go install ./...` with GOBIN=OUTPUT/<project> (every package built, bina
 fmt: `gofmt -l -d` (or `-l -w` to fix); vet: `go vet -json ./...`;
 test: `go test -json ./...`, converted by `tandem.adapters.go_events`.
 A module under a go.work that does not list it runs with GOWORK=off (see `go_work`).
+A module without packages (only go.mod, or only testdata) skips build, vet and test, as
+pytest's exit 5 skips a Python project without tests.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from tandem.adapters import base, go_work
+from tandem.adapters.go_blame import Source
 from tandem.adapters.go_events import convert
 from tandem.adapters.go_findings import (
     compile_case,
     compile_errors,
     gofmt_cases,
+    lines_of,
     vet_cases,
 )
 from tandem.adapters.go_work import module_path
@@ -49,6 +54,10 @@ _SKIPPED_DIRS = ("vendor", "testdata")
 # What Go's regexp.QuoteMeta escapes, so that a test name in -run matches only itself.
 _REGEXP_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
 _PANICKED = re.compile(r"^panic: ", re.MULTILINE)
+# The go command's warning for a pattern that matched nothing; vet and test then exit 1 saying
+# "no packages to vet" (or test), install exits 0.
+_NO_PACKAGES = re.compile(r'^go: warning: "[^"]*" matched no packages$', re.MULTILINE)
+_NONE_TO = re.compile(r"^no packages to \w+$", re.MULTILINE)
 
 
 def local_requirements(path: Path) -> tuple[Path, ...]:
@@ -197,6 +206,8 @@ def run_pattern(name: str) -> str:
 
 def go_timeout(budget: float) -> str:
     """Go's `-timeout`: under Tandem's watchdog, so Go names the hung test before it is killed."""
+    # Go counts from the test binary's start, not go test's: when compiling eats the margin,
+    # Tandem's timeout comes first and the converter blames it on the test that was running.
     seconds = max(budget * 0.5, budget - max(2.0, budget * 0.1))
     return f"{int(seconds * 1000)}ms"
 
@@ -227,15 +238,51 @@ def judge(
     special = base.special_case(project, tool, results, INSTALL_HINT)
     if special is not None and results[-1].missing:
         return (special,)
-    cases = _JUDGES[step](project, results)
-    if special is not None:
-        # The watchdog's case explains the exit; keep what the partial output says about tests.
-        return (
-            special,
-            *(c for c in cases if (c.classname, c.name) != (project.name, f"[{tool}]")),
-        )
-    cases = base.ensure_red(project, tool, results, cases)
+    if special is None and step is not Step.FMT and _no_packages(results[-1]):
+        return (_no_packages_case(project, tool, results[-1]),)
+    cases = base.ensure_red(
+        project, tool, results, _judged(project, step, results, special)
+    )
     return cases or (base.passed_case(project, tool, sum(r.duration for r in results)),)
+
+
+def _judged(
+    project: Project,
+    step: Step,
+    results: Sequence[ProcessResult],
+    special: TestCase | None,
+) -> tuple[TestCase, ...]:
+    """The step's cases, with Tandem's stop case (a timeout or an interrupt) when there is one."""
+    if step is Step.TEST:
+        # The converter folds the stop into the tests that were running when it came.
+        return _judge_test(project, results[-1], special)
+    cases = _JUDGES[step](project, results)
+    if special is None:
+        return cases
+    # The stop explains the exit; keep what the partial output says.
+    named = (project.name, special.name)
+    return (special, *(c for c in cases if (c.classname, c.name) != named))
+
+
+def _no_packages(result: ProcessResult) -> bool:
+    """True when `./...` matched no package, and the command said nothing else went wrong."""
+    if not _NO_PACKAGES.search(result.stderr):
+        return False
+    return result.returncode == 0 or bool(_NONE_TO.search(result.stderr))
+
+
+def _no_packages_case(project: Project, tool: str, result: ProcessResult) -> TestCase:
+    """`[go build]` (vet, test) skipped: a module with only go.mod or testdata has no packages."""
+    verb = tool.split(" ")[1]
+    return TestCase(
+        classname=project.name,
+        name=f"[{tool}]",
+        time=result.duration,
+        verdict=Verdict.SKIPPED,
+        type=tool.replace(" ", "."),
+        message=f"no packages to {verb}",
+        text=base.describe(result),
+    )
 
 
 def _judge_build(
@@ -269,16 +316,40 @@ def _judge_vet(
 
 
 def _judge_test(
-    project: Project, results: Sequence[ProcessResult]
+    project: Project, last: ProcessResult, stopped: TestCase | None
 ) -> tuple[TestCase, ...]:
-    last = results[-1]
     return convert(
         last.stdout,
         last.stderr,
         last.returncode,
         module_path(project.path),
         project.name,
+        stopped=stopped,
+        cut=last.cut,
+        source=source_lines(project.path),
     )
+
+
+def source_lines(root: Path) -> Source:
+    """The lines of the project's files, each file read once when first asked for."""
+    read = functools.cache(functools.partial(_file_lines, root.resolve()))
+
+    def line(file: str, number: int) -> str:
+        found = read(file)
+        return found[number - 1] if 0 < number <= len(found) else ""
+
+    return line
+
+
+def _file_lines(top: Path, file: str) -> list[str]:
+    """The lines of `file`, relative to `top`; none when it lies outside or cannot be read."""
+    path = (top / file).resolve()
+    if not path.is_relative_to(top):
+        return []
+    try:
+        return lines_of(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return []
 
 
 _JUDGES: Mapping[
@@ -287,5 +358,4 @@ _JUDGES: Mapping[
     Step.BUILD: _judge_build,
     Step.FMT: _judge_fmt,
     Step.VET: _judge_vet,
-    Step.TEST: _judge_test,
 }

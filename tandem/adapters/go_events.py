@@ -2,32 +2,45 @@
 
 Parse first, render second: `parse` files every event under its package and
 test, `convert` renders those records as `TestCase` values. Both are pure
-functions of the streams, so recorded streams give golden results.
+functions of the streams (and of the source lines they are handed), so recorded
+streams give golden results. `go_blame` says which line failed a test, and what
+stopped one that never ended.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from tandem.adapters.go_findings import classname, stderr_blocks
+from tandem.adapters.go_blame import (
+    SUMMARY,
+    TEST_LINE,
+    WHERE,
+    Ending,
+    Source,
+    ending,
+    failure_line,
+    first,
+    in_folder,
+    no_source,
+    taken_over,
+    unfinished,
+)
+from tandem.adapters.go_findings import classname, lines_of, stderr_blocks
 from tandem.model import Attempt, TestCase, Verdict
 
 _VERDICTS = {"pass": Verdict.PASSED, "fail": Verdict.FAILURE, "skip": Verdict.SKIPPED}
 _RANK = {Verdict.PASSED: 0, Verdict.SKIPPED: 1, Verdict.FAILURE: 2, Verdict.ERROR: 3}
-_WHERE = re.compile(r"^([^\s/]+_test\.go):(\d+): ")
-_TEST_LINE = re.compile(r"^\s*(\S+_test\.go:\d+: .*)$", re.MULTILINE)
-_PANIC_LINE = re.compile(r"^(panic: .*)$", re.MULTILINE)
 _BUILD_FAILED = re.compile(r"^FAIL\t(\S+) \[(build|setup) failed\]$", re.MULTILINE)
-_SUMMARY = re.compile(
-    r"(FAIL|PASS|ok  |exit status )"
-)  # Go's own lines, which explain nothing
-_RUNNING = re.compile(r"^\t\t(.+) \([^()]*\)$")
-_TIMED_OUT = "panic: test timed out"
 _RED = (Verdict.FAILURE, Verdict.ERROR)
-_TYPES = {Verdict.FAILURE: "go.test", Verdict.ERROR: "go.incomplete"}
+# Why a cut is red: the events of tests that fell in it are gone, passed or failed alike.
+_CUT_TEXT = (
+    "Tandem keeps the first and last part of each output stream and drops the middle, "
+    "so that a flood of output cannot take its memory; the tests whose events were in the "
+    "dropped part are missing from this report, whatever their results."
+)
 
 
 @dataclass
@@ -36,6 +49,8 @@ class _Attempt:
     action: str | None = None  # pass, fail or skip once closed
     elapsed: float = 0.0
     attrs: list[tuple[str, str]] = field(default_factory=list)
+    typed: bool = False  # Go 1.27+: output events say what they are (OutputType)
+    errors: list[str] = field(default_factory=list)  # the outputs typed "error"
 
 
 @dataclass
@@ -51,6 +66,19 @@ class _Judged(NamedTuple):
     verdict: Verdict
     message: str = ""
     text: str = ""
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What judging the tests of one package needs beyond their own events."""
+
+    package: _Package
+    folder: str  # the package's directory in the project; "" for the module's root
+    end: Ending
+    # Tandem's timeout or interrupt case, when Tandem stopped go test.
+    stopped: TestCase | None
+    source: Source
 
 
 @dataclass
@@ -65,7 +93,7 @@ class Stream:
 def parse(stdout: str) -> Stream:
     """File each event of a `go test -json` stdout; non-JSON lines become stray text."""
     stream = Stream()
-    for line in stdout.splitlines(keepends=True):
+    for line in lines_of(stdout, keepends=True):
         event = _decode(line)
         if event is None:
             stream.stray.append(line)
@@ -115,6 +143,9 @@ def _feed_test(attempts: list[_Attempt], action: str | None, event: dict) -> Non
     current = attempts[-1]
     if action in ("output", "bench"):
         current.output.append(_text(event))
+        current.typed = current.typed or "OutputType" in event
+        if event.get("OutputType") == "error":
+            current.errors.append(_text(event))
     elif action == "attr":
         current.attrs.append((str(event.get("Key", "")), str(event.get("Value", ""))))
     elif action in _VERDICTS:
@@ -130,32 +161,40 @@ def _seconds(value: object) -> float:
 
 
 def convert(
-    stdout: str, stderr: str, returncode: int, module: str, project: str
+    stdout: str,
+    stderr: str,
+    returncode: int,
+    module: str,
+    project: str,
+    *,
+    stopped: TestCase | None = None,
+    cut: int = 0,
+    source: Source = no_source,
 ) -> tuple[TestCase, ...]:
     """The test cases one `go test -json` run adds up to, in Go's order."""
+    # stopped: Tandem's timeout or interrupt case when it stopped go test; cut: the bytes of
+    # output dropped to bound memory; source: the test files, to tell t.Log from t.Error.
     stream = parse(stdout)
     cases: list[TestCase] = []
     for path, package in stream.packages.items():
-        cases.extend(
-            _package_cases(
-                stream, path, package, stderr, classname(path, module, project)
-            )
-        )
+        klass = classname(path, module, project)
+        folder = klass.removeprefix(project).lstrip("/")
+        end = ending("".join(package.transcript), package.action is not None)
+        scope = _Scope(package, folder, end, stopped, source)
+        cases.extend(_package_cases(stream, path, scope, stderr, klass))
     for path, verb in _text_build_failures(stream, stderr):
         body = stderr_blocks(stderr).get(path) or stderr
         cases.append(_build_case(classname(path, module, project), verb, body))
-    if returncode != 0 and not any(case.red for case in cases):
-        cases.append(_go_test_case(project, returncode, stderr, stream.stray))
-    return tuple(cases)
+    step = _step_case(project, returncode, stderr, stream.stray, cases, stopped, cut)
+    return (*cases, *step)
 
 
 def _package_cases(
-    stream: Stream, path: str, package: _Package, stderr: str, klass: str
+    stream: Stream, path: str, scope: _Scope, stderr: str, klass: str
 ) -> list[TestCase]:
-    blamed = _running_tests(package.transcript)
+    package = scope.package
     cases = [
-        _test_case(klass, name, runs, package, blamed)
-        for name, runs in package.tests.items()
+        _test_case(klass, name, runs, scope) for name, runs in package.tests.items()
     ]
     if package.action != "fail":
         return cases
@@ -170,74 +209,47 @@ def _package_cases(
     return [*cases, _package_case(klass, package)]
 
 
-def _running_tests(transcript: list[str]) -> frozenset[str] | None:
-    """Tests that Go listed as running when `-timeout` fired; None when it listed none."""
-    lines = "".join(transcript).splitlines()
-    start = next(
-        (i for i, line in enumerate(lines) if line.startswith(_TIMED_OUT)), None
-    )
-    if start is None or lines[start + 1 : start + 2] != ["\trunning tests:"]:
-        return None
-    names = []
-    for line in lines[start + 2 :]:
-        if not (match := _RUNNING.match(line)):
-            break
-        names.append(match[1])
-    return frozenset(names)
-
-
-def _test_case(
-    klass: str,
-    name: str,
-    runs: list[_Attempt],
-    package: _Package,
-    blamed: frozenset[str] | None,
-) -> TestCase:
-    judged = [_judge_attempt(run, package, name, blamed) for run in runs]
+def _test_case(klass: str, name: str, runs: list[_Attempt], scope: _Scope) -> TestCase:
+    judged = [_judge_attempt(run, name, scope) for run in runs]
     worst = max(range(len(judged)), key=lambda i: _RANK[judged[i].verdict])
     main = judged[worst]
     earlier = tuple(
-        Attempt(*a) for i, a in enumerate(judged) if i != worst and a.verdict in _RED
+        Attempt(a.verdict, a.message, a.text)
+        for i, a in enumerate(judged)
+        if i != worst and a.verdict in _RED
     )
     attrs = tuple(dict.fromkeys(attr for run in runs for attr in run.attrs))
     counted = (("attempts", str(len(runs))),) if len(runs) > 1 else ()
-    where = _WHERE.match(main.message) if main.verdict in _RED else None
+    where = WHERE.match(main.message) if main.verdict in _RED else None
     return TestCase(
         classname=klass,
         name=name,
         time=sum(run.elapsed for run in runs),
         verdict=main.verdict,
-        type=_TYPES.get(main.verdict, ""),
+        type=main.kind,
         message=main.message,
         text=main.text,
         properties=attrs + counted,
         attempts=earlier,
-        file=f"{klass.partition('/')[2]}/{where[1]}".lstrip("/") if where else None,
+        file=in_folder(scope.folder, where[1]) if where else None,
         line=int(where[2]) if where else None,
     )
 
 
-def _judge_attempt(
-    run: _Attempt, package: _Package, name: str, blamed: frozenset[str] | None
-) -> _Judged:
+def _judge_attempt(run: _Attempt, name: str, scope: _Scope) -> _Judged:
     output = "".join(run.output)
     if run.action is None:
-        message = _incomplete(package, name, blamed)
-        return _Judged(Verdict.ERROR, message, _incomplete_text(output, package))
+        message, kind = unfinished(name, scope.end, scope.stopped)
+        text = _incomplete_text(output, scope.package)
+        return _Judged(Verdict.ERROR, message, text, kind)
     verdict = _VERDICTS[run.action]
     if verdict is Verdict.PASSED:
         return _Judged(verdict)
     if verdict is Verdict.SKIPPED:
-        return _Judged(verdict, _first(_TEST_LINE, output) or "skipped", output)
-    message = _first(_TEST_LINE, output) or _first(_PANIC_LINE, output) or "Failed"
-    return _Judged(verdict, message, output)
-
-
-def _incomplete(package: _Package, name: str, blamed: frozenset[str] | None) -> str:
-    timed_out = any(chunk.startswith(_TIMED_OUT) for chunk in package.transcript)
-    if timed_out and (blamed is None or name in blamed):
-        return "test timed out"
-    return "test did not complete"
+        return _Judged(verdict, first(TEST_LINE, output) or "skipped", output)
+    errors = run.errors if run.typed else None
+    message = failure_line(output, errors, scope.folder, scope.source)
+    return _Judged(verdict, message, output, "go.test")
 
 
 def _incomplete_text(output: str, package: _Package) -> str:
@@ -249,7 +261,7 @@ def _incomplete_text(output: str, package: _Package) -> str:
 
 def _panic_excerpt(package: _Package) -> str:
     """The panic line and what follows it up to the first blank line (the timeout's test list)."""
-    lines = "".join(package.transcript).splitlines(keepends=True)
+    lines = lines_of("".join(package.transcript), keepends=True)
     start = next(
         (i for i, line in enumerate(lines) if line.startswith("panic: ")), None
     )
@@ -259,11 +271,6 @@ def _panic_excerpt(package: _Package) -> str:
         (i for i in range(start, len(lines)) if not lines[i].strip()), len(lines)
     )
     return "".join(lines[start:end])
-
-
-def _first(pattern: re.Pattern[str], text: str) -> str:
-    match = pattern.search(text)
-    return match[1].strip() if match else ""
 
 
 def _build_verb(package: _Package) -> str:
@@ -308,11 +315,38 @@ def _package_case(klass: str, package: _Package) -> TestCase:
     output = "".join(package.output)
     excerpt = _panic_excerpt(package)
     text = output if not excerpt or excerpt in output else excerpt + output
-    lines = (line for line in text.splitlines() if line.strip())
+    lines = (line for line in lines_of(text) if line.strip())
     message = next(
-        (line for line in lines if not _SUMMARY.match(line)), "package failed"
+        (line for line in lines if not SUMMARY.match(line)), "package failed"
     )
     return _error(klass, "[package]", "go.package", message, text)
+
+
+def _step_case(
+    project: str,
+    returncode: int,
+    stderr: str,
+    stray: list[str],
+    cases: list[TestCase],
+    stopped: TestCase | None,
+    cut: int,
+) -> tuple[TestCase, ...]:
+    """At most one `[go test]` case: a timeout no test took over, lost output, or a bare exit."""
+    if stopped is not None and not taken_over(stopped, cases):
+        cut_note = f"; {_cut_message(cut)}" if cut else ""
+        return (replace(stopped, message=stopped.message + cut_note),)
+    if cut:
+        text = f"{_cut_message(cut)}.\n{_CUT_TEXT}\n{stderr}{''.join(stray)}"
+        return (
+            _error(project, "[go test]", "tandem.output-cut", _cut_message(cut), text),
+        )
+    if returncode != 0 and not any(case.red for case in cases):
+        return (_go_test_case(project, returncode, stderr, stray),)
+    return ()
+
+
+def _cut_message(cut: int) -> str:
+    return f"{cut} bytes of go test's output were cut: test results may be missing"
 
 
 def _go_test_case(

@@ -15,6 +15,8 @@ from tandem.adapters.base import dir_classname, relative
 from tandem.model import TestCase, Verdict
 
 _POSITION = re.compile(r"^(.+?):(\d+)(?::(\d+))?:? ?(.*)$")
+# go vet prefixes the type errors of a package that does not compile: "vet: a/a.go:3:1: ...".
+_VET_PREFIX = "vet: "
 _OBJECT_START = re.compile(r"^\{", re.MULTILINE)
 _DIFF_BODY = (" ", "+", "-", "@", "\\")
 
@@ -30,11 +32,21 @@ def classname(import_path: str, module: str, project: str) -> str:
     return f"{project}/{path}" if path else project
 
 
+def lines_of(text: str, keepends: bool = False) -> list[str]:
+    """The lines of `text`, split at "\\n" alone, as Go splits its own output."""
+    # str.splitlines also splits at U+0085, U+2028 and U+2029, which a Go line may hold.
+    pieces = text.split("\n")
+    last = pieces.pop()  # "" after a final newline
+    if keepends:
+        pieces = [piece + "\n" for piece in pieces]
+    return [*pieces, last] if last else pieces
+
+
 def stderr_blocks(stderr: str) -> dict[str, str]:
     """Compiler output grouped under its `# pkg` header line, keyed by import path."""
     blocks: dict[str, list[str]] = {}
     key = ""
-    for line in stderr.splitlines(keepends=True):
+    for line in lines_of(stderr, keepends=True):
         # "# [pkg]" introduces vet's part of the same package's block.
         if line.startswith("# ") and not line.startswith("# ["):
             key = line[2:].split(" ")[0].strip()
@@ -47,7 +59,7 @@ def build_events(stdout: str) -> dict[str, str]:
     """Output of packages that failed, from Go 1.24+ `-json` BuildEvents."""
     output: dict[str, list[str]] = {}
     failed: list[str] = []
-    for line in stdout.splitlines():
+    for line in lines_of(stdout):
         try:
             event = json.loads(line) if line.startswith("{") else None
         except ValueError:
@@ -72,14 +84,19 @@ def compile_errors(stdout: str, stderr: str) -> dict[str, str]:
 
 
 def compile_case(
-    path: str, text: str, module: str, project: str, name: str = "[go build]"
+    path: str,
+    text: str,
+    module: str,
+    project: str,
+    name: str = "[go build]",
+    root: Path | None = None,
 ) -> TestCase:
     """The error case for a package that does not compile; located at its first error."""
-    lines = [
-        line for line in text.splitlines() if line.strip() and not line.startswith("#")
-    ]
-    first = lines[0] if lines else "does not compile"
-    position = _POSITION.match(first)
+    lines = (
+        line for line in lines_of(text) if line.strip() and not line.startswith("#")
+    )
+    first = next(lines, "does not compile")
+    file, line = _position(first.removeprefix(_VET_PREFIX), root)
     return TestCase(
         classname=classname(path, module, project),
         name=name,
@@ -87,9 +104,18 @@ def compile_case(
         type="go.build",
         message=first,
         text=text,
-        file=position[1].removeprefix("./") if position and position[2] else None,
-        line=int(position[2]) if position and position[2] else None,
+        file=file,
+        line=line,
     )
+
+
+def _position(text: str, root: Path | None) -> tuple[str | None, int | None]:
+    """The file (project-relative when `root` is known) and line that `text` starts with."""
+    match = _POSITION.match(text)
+    if match is None:
+        return None, None
+    file = match[1].removeprefix("./")
+    return (relative(file, root) if root else file), int(match[2])
 
 
 def json_objects(text: str) -> tuple[list[dict], str]:
@@ -120,8 +146,8 @@ def vet_cases(
         for case in _vet_tree(tree, root, module, project):
             cases.setdefault((case.classname, case.name), case)
     for path, text in stderr_blocks(rest).items():
-        if any(line.strip() for line in text.splitlines()[1:]):
-            case = compile_case(path, text, module, project, name="[go vet]")
+        if any(line.strip() for line in lines_of(text)[1:]):
+            case = compile_case(path, text, module, project, "[go vet]", root)
             cases.setdefault((case.classname, case.name), case)
     return tuple(cases.values())
 
@@ -164,7 +190,7 @@ def gofmt_diffs(stdout: str) -> dict[str, str]:
     """Files that `gofmt -l -d` lists, each with its diff (empty for plain `-l` output)."""
     diffs: dict[str, list[str]] = {}
     current = ""
-    for line in stdout.splitlines(keepends=True):
+    for line in lines_of(stdout, keepends=True):
         bare = line.rstrip("\n")
         if current and (
             line.startswith(_DIFF_BODY) or bare == f"diff {current}.orig {current}"
@@ -182,7 +208,7 @@ def gofmt_cases(stdout: str, stderr: str, project: str) -> tuple[TestCase, ...]:
         _gofmt_case(file, diff, project) for file, diff in gofmt_diffs(stdout).items()
     ]
     errors: dict[str, list[str]] = {}
-    for line in stderr.splitlines():
+    for line in lines_of(stderr):
         if match := _POSITION.match(line):
             errors.setdefault(match[1], []).append(line)
     cases.extend(_gofmt_error(file, lines, project) for file, lines in errors.items())

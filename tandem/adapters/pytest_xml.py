@@ -46,21 +46,42 @@ def to_cases(
 ) -> tuple[TestCase, ...]:
     """What pytest reported and how it exited → test cases sorted by (classname, name)."""
     output = "\n".join(text for text in (stdout, stderr) if text)
-    if xml is None:
-        return (_exit_case(project, returncode, output, "it wrote no report"),)
-    try:
-        records = parse(xml, project)
-    except ET.ParseError as exc:
-        problem = f"its report is unreadable ({exc})"
-        return (_exit_case(project, returncode, output, problem),)
-    cases = sorted(collapse(records), key=lambda case: (case.classname, case.name))
+    cases, problem = reported(xml, project)
+    if problem:
+        return (exit_case(project, returncode, output, problem),)
     return (*cases, *_exit_cases(cases, project, returncode, output))
 
 
+def reported(xml: str | None, project: str) -> tuple[tuple[TestCase, ...], str]:
+    """The report's cases sorted by (classname, name), or why there are none ("" if readable)."""
+    if xml is None:
+        return (), "it wrote no report"
+    try:
+        records = parse(xml, project)
+    except ET.ParseError as exc:
+        return (), f"its report is unreadable ({exc})"
+    return tuple(sorted(collapse(records), key=lambda c: (c.classname, c.name))), ""
+
+
 def parse(xml: str, project: str) -> list[TestCase]:
-    """Every `<testcase>` element as a case, in document order, duplicates kept."""
+    """Every `<testcase>` element of a test as a case, in document order, duplicates kept."""
     root = ET.fromstring(xml)
-    return [_record(element, project) for element in root.iter("testcase")]
+    # pytest opens a test's element at its setup and names it at its call: a nameless one is
+    # the test that was running when pytest was stopped, which never passed.
+    return [_record(e, project) for e in root.iter("testcase") if e.get("name")]
+
+
+def case_names(node_id: str, project: str) -> tuple[str, str]:
+    """The (classname, name) of the case pytest's junitxml writes for a test, by its node id."""
+    # As junitxml's mangle_test_address: the path dotted without ".py", then the classes; the
+    # parameters, which may hold "::", "/" or ".", stay whole on the name.
+    path, nested, rest = node_id.partition("::")
+    inner, bracket, params = rest.partition("[")
+    parts = [re.sub(r"\.py$", "", path.replace("/", ".")), *inner.split("::")]
+    if not nested:
+        parts = parts[:1]
+    parts[-1] += bracket + params
+    return f"{project}/{'.'.join(parts[:-1]) or COLLECTION}", parts[-1]
 
 
 def _record(element: ET.Element, project: str) -> TestCase:
@@ -178,18 +199,18 @@ def _exit_cases(
     """The `[pytest]` case the exit code calls for, if any."""
     red = any(case.red for case in cases)
     if returncode == NO_TESTS and not red:
-        return (_exit_case(project, returncode, output),)
+        return (exit_case(project, returncode, output),)
     errored = any(case.verdict is Verdict.ERROR for case in cases)
     if (
         returncode in (3, 4)
         or (returncode == 2 and not errored)
         or (returncode and not red)
     ):
-        return (_exit_case(project, returncode, output),)
+        return (exit_case(project, returncode, output),)
     return ()
 
 
-def _exit_case(
+def exit_case(
     project: str, returncode: int, output: str, problem: str = ""
 ) -> TestCase:
     """`[pytest]`: skipped when nothing was collected, else an error carrying the output's tail."""

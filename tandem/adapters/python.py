@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from tandem.adapters import base, pyproject, pytest_xml, venv
+from tandem.adapters import base, pyproject, pytest_progress, pytest_xml, venv
 from tandem.model import (
     Command,
     Context,
@@ -190,20 +190,25 @@ def _pytest_head(project: Project, ctx: Context, report: Path) -> tuple[str, ...
     pytest = str(venv.venv_dir(project, ctx) / "bin" / "pytest")
     # --rootdir: node ids and file names relative to the project, whatever config lies above it
     rootdir = f"--rootdir={project.path}"
-    return (pytest, f"--junitxml={report}", *PYTEST_OPTIONS, rootdir)
+    # The plugin names the tests that a timeout or an interrupt cuts short.
+    plugin = pytest_progress.plugin_args()
+    return (pytest, f"--junitxml={report}", *PYTEST_OPTIONS, *plugin, rootdir)
 
 
 def _pytest(project: Project, ctx: Context) -> Command:
-    # The workdir is fresh; removing the report anyway means a stale one is never read back.
-    (ctx.workdir / REPORT).unlink(missing_ok=True)
-    return Command(pytest_argv(project, ctx), project.path, _pytest_env(project, ctx))
+    report = ctx.workdir / REPORT
+    # The workdir is fresh; removing the records anyway means stale ones are never read back.
+    report.unlink(missing_ok=True)
+    pytest_progress.progress_file(report).unlink(missing_ok=True)
+    env = _pytest_env(project, ctx, report)
+    return Command(pytest_argv(project, ctx), project.path, env)
 
 
-def _pytest_env(project: Project, ctx: Context) -> dict[str, str]:
+def _pytest_env(project: Project, ctx: Context, report: Path) -> dict[str, str]:
     env = venv.activated(venv.venv_dir(project, ctx))
     # Bytecode goes to the state directory, not into __pycache__ folders in the project.
     env["PYTHONPYCACHEPREFIX"] = str(ctx.state / "pycache")
-    return env
+    return {**env, **pytest_progress.plugin_env(report)}
 
 
 def rerun_commands(
@@ -218,13 +223,12 @@ def rerun_commands(
 
 def _rerun(project: Project, ctx: Context, node: str, number: int) -> Command:
     # A report of its own: one rerun that writes none never reads another's back.
-    head = _pytest_head(project, ctx, ctx.workdir / f"rerun-{number}.xml")
+    report = ctx.workdir / f"rerun-{number}.xml"
     # One test gains nothing from workers: -n 0 runs it in pytest's own process.
     workers = ("-n", "0") if _uses_xdist(project) else ()
     extra = project.args.get(Step.TEST, ())
-    return Command(
-        (*head, *workers, *extra, node), project.path, _pytest_env(project, ctx)
-    )
+    argv = (*_pytest_head(project, ctx, report), *workers, *extra, node)
+    return Command(argv, project.path, _pytest_env(project, ctx, report))
 
 
 def _stops_early(project: Project) -> bool:
@@ -239,13 +243,14 @@ def judge(
     """Turn what the step's commands did into test cases; never green when a command went red."""
     tool = _tool(step, results)
     special = base.special_case(project, tool, results, INSTALL_HINT)
-    if special and not (step is Step.TEST and results[-1].timed_out):
+    if special and step is Step.TEST and not results[-1].missing:
+        # Stopped by SIGINT, pytest still wrote its report: the tests that ended stay.
+        last = results[-1]
+        report = _report_path(last, ctx)
+        return pytest_progress.judge_stopped(project.name, last, report, special, ctx)
+    if special:
         return (special,)
     cases = _JUDGES[step](project, results, ctx)
-    if special:
-        # Stopped by SIGINT, pytest still wrote its report: the tests that ended stay.
-        same = (special.classname, special.name)
-        return (special, *(c for c in cases if (c.classname, c.name) != same))
     # pytest's "no tests collected" is a skip, which the normaliser has already reported.
     expected = (0, pytest_xml.NO_TESTS) if step is Step.TEST else (0,)
     return base.ensure_red(project, tool, results, cases, expected)

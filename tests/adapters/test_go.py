@@ -7,11 +7,22 @@ import os
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tandem.adapters import go
 from tandem.adapters.go_findings import gofmt_cases, vet_cases
-from tandem.model import Command, Context, Project, Step, TestCase, Verdict
+from tandem.capture import Capture
+from tandem.model import (
+    Command,
+    Context,
+    ProcessResult,
+    Project,
+    Step,
+    TestCase,
+    Verdict,
+)
 from tandem.run import run_commands_sync
-from tests.gofixtures import context, go_project, write_module
+from tests.gofixtures import context, go_project, recorded, write_module
 
 LIB = {
     "lib/lib.go": """
@@ -249,9 +260,10 @@ def test_a_package_that_does_not_compile_is_reported_per_package(
     as_json = Command(("go", "build", "-json", "./..."), project.path)
     from_events = go.judge(project, Step.BUILD, run_commands_sync([as_json], 120), ctx)
     assert from_events == (build,)
-    assert summary(step(project, Step.VET, ctx)) == [
-        ("fx/broken", "[go vet]", "error", "go.build")
-    ]
+    (vet,) = step(project, Step.VET, ctx)
+    assert summary((vet,)) == [("fx/broken", "[go vet]", "error", "go.build")]
+    assert vet.message.startswith("vet: broken/broken.go:3:")
+    assert (vet.file, vet.line) == ("broken/broken.go", 3)
     assert summary(step(project, Step.TEST, ctx)) == [
         ("fx/broken", "[build failed]", "error", "go.build"),
         ("fx/lib", "TestDouble", "passed", ""),
@@ -287,30 +299,155 @@ def processes_under(path: Path) -> list[int]:
     return found
 
 
+HUNG = {"slow/slow_test.go": """
+        package slow
+
+        import (
+        	"testing"
+        	"time"
+        )
+
+        func TestQuick(t *testing.T) {}
+
+        func TestSleep(t *testing.T) {
+        	t.Log("about to hang")
+        	time.Sleep(time.Minute)
+        }
+        """}
+
+
+def hung(tmp_path: Path, timeout: float, *user: str) -> tuple[TestCase, ...]:
+    """Run the hung module's tests within `timeout` seconds, compiled first, and judge them."""
+    project = dataclasses.replace(
+        go_project(write_module(tmp_path / "fx", HUNG)), args={Step.TEST: user}
+    )
+    ctx = context(tmp_path, timeout=timeout)
+    warm = Command(("go", "test", "-count=1", "-run", "^$", "./..."), project.path)
+    # Compiled first: a cold build cache cannot eat the time the test has.
+    assert run_commands_sync([warm], 120)[-1].returncode == 0
+    results = run_commands_sync(go.commands(project, Step.TEST, ctx), timeout)
+    return go.judge(project, Step.TEST, results, ctx)
+
+
+def the_hung_test(cases: tuple[TestCase, ...]) -> TestCase:
+    """The one red case, which must be the hung test's."""
+    assert summary(cases)[0] == ("fx/slow", "TestQuick", "passed", "")
+    (case,) = [c for c in cases if c.red]
+    assert (case.classname, case.name, case.verdict) == (
+        "fx/slow",
+        "TestSleep",
+        Verdict.ERROR,
+    )
+    assert "about to hang" in case.text
+    return case
+
+
 def test_a_hung_test_is_killed_at_the_timeout_and_blamed(tmp_path: Path) -> None:
-    files = {"slow/slow_test.go": """
-            package slow
+    # Whichever timeout comes first on a busy machine, Go's or Tandem's, it is one case.
+    case = the_hung_test(hung(tmp_path, 10))
+    assert case.type in ("go.timeout", "tandem.timeout")
+    assert processes_under(tmp_path) == []
 
-            import (
-            	"testing"
-            	"time"
-            )
 
-            func TestSleep(t *testing.T) { time.Sleep(time.Minute) }
-            """}
+def test_go_timing_out_first_gives_the_hung_test_with_its_stack(tmp_path: Path) -> None:
+    case = the_hung_test(hung(tmp_path, 60, "-timeout", "1s"))
+    assert (case.type, case.message) == ("go.timeout", "test timed out after 1s")
+    assert "panic: test timed out after 1s" in case.text
+    assert "slow.TestSleep(" in case.text and "goroutine " in case.text
+    assert processes_under(tmp_path) == []
+
+
+def test_tandem_timing_out_first_is_blamed_on_the_running_test(tmp_path: Path) -> None:
+    # Go's own -timeout is far off, as when compiling ate the time: Tandem's SIGINT ends it.
+    case = the_hung_test(hung(tmp_path, 8, "-timeout", "10m"))
+    assert case.type == "tandem.timeout"
+    assert case.message.startswith("go test timed out after ")
+    assert case.message.endswith(" while this test ran")
+    assert "signal: interrupt" in case.text
+    assert processes_under(tmp_path) == []
+
+
+NEL = {"nel/nel_test.go": """
+        package nel
+
+        import "testing"
+
+        func TestNextLine(t *testing.T) {
+        	t.Error("want x\\u0085got y")
+        }
+        """}
+ORDER = {"order/order_test.go": """
+        package order
+
+        import "testing"
+
+        func TestLogThenError(t *testing.T) {
+        	t.Log("starting up")
+        	t.Errorf("want 3, got %d", 2)
+        }
+
+        func TestErrorThenLog(t *testing.T) {
+        	t.Errorf("want 4, got %d", 5)
+        	t.Logf("cleaning up")
+        }
+        """}
+
+
+def test_a_message_holding_a_unicode_line_break_stays_whole(tmp_path: Path) -> None:
+    project = go_project(write_module(tmp_path / "fx", NEL))
+    (case,) = step(project, Step.TEST, context(tmp_path))
+    assert (case.name, case.verdict) == ("TestNextLine", Verdict.FAILURE)
+    assert case.message == "nel_test.go:6: want x\u0085got y"
+    assert (case.file, case.line) == ("nel/nel_test.go", 6)
+    assert "want x\u0085got y\n" in case.text
+
+
+def test_the_failing_line_is_the_error_not_a_log_in_either_order(
+    tmp_path: Path,
+) -> None:
+    project = go_project(write_module(tmp_path / "fx", ORDER))
+    cases = step(project, Step.TEST, context(tmp_path))
+    assert [(c.name, c.message, c.file, c.line) for c in cases] == [
+        (
+            "TestLogThenError",
+            "order_test.go:7: want 3, got 2",
+            "order/order_test.go",
+            7,
+        ),
+        (
+            "TestErrorThenLog",
+            "order_test.go:11: want 4, got 5",
+            "order/order_test.go",
+            11,
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "files", [{}, {"testdata/x.go": "package x\n"}], ids=["go.mod", "testdata"]
+)
+def test_a_module_without_packages_skips_like_a_project_without_tests(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
     project = go_project(write_module(tmp_path / "fx", files))
     ctx = context(tmp_path)
-    warm = Command(("go", "test", "-count=1", "-run", "^$", "./..."), project.path)
-    assert (
-        run_commands_sync([warm], 120)[-1].returncode == 0
-    )  # compiled: the run is the test
-    results = run_commands_sync(go.commands(project, Step.TEST, ctx), 6)
-    cases = go.judge(project, Step.TEST, results, ctx)
-    assert summary(cases) == [
-        ("fx", "[go test]", "error", "tandem.timeout"),
-        ("fx/slow", "TestSleep", "error", "go.incomplete"),
-    ]
-    assert processes_under(tmp_path) == []
+    for which, verb in [(Step.BUILD, "build"), (Step.VET, "vet"), (Step.TEST, "test")]:
+        (case,) = step(project, which, ctx)
+        assert summary((case,)) == [("fx", f"[go {verb}]", "skipped", f"go.{verb}")]
+        assert case.message == f"no packages to {verb}"
+    assert summary(step(project, Step.FMT, ctx)) == [("fx", "[gofmt]", "passed", "")]
+
+
+def test_a_test_run_whose_output_was_cut_is_never_green(tmp_path: Path) -> None:
+    project = go_project(write_module(tmp_path / "fx", {}))
+    capture = Capture(2000)
+    capture.feed(recorded("pass")[0].encode())
+    stdout, cut = capture.text()
+    result = ProcessResult(("go", "test", "-json", "./..."), 0, stdout, cut=cut)
+    cases = go.judge(project, Step.TEST, [result], context(tmp_path))
+    (lost,) = [case for case in cases if case.red]
+    assert (lost.name, lost.type) == ("[go test]", "tandem.output-cut")
+    assert f"{cut} bytes" in lost.message
 
 
 def test_vet_json_on_stderr_as_older_go_writes_it() -> None:

@@ -10,28 +10,43 @@ from collections import Counter
 
 import pytest
 
-from tandem.adapters.go_events import convert
-from tandem.model import TestCase, Verdict
-from tests.gofixtures import MODULE, PROJECT, check_golden, recorded, render, scenarios
+from tandem.adapters.base import error_case, tail
+from tandem.adapters.go_events import convert, parse
+from tandem.capture import Capture
+from tandem.model import ProcessResult, Project, TestCase, Verdict
+from tests.gofixtures import (
+    MODULE,
+    PROJECT,
+    check_golden,
+    recorded,
+    recorded_source,
+    render,
+    scenarios,
+)
 
 
-def cases_of(name: str) -> tuple[TestCase, ...]:
-    """The converted cases of one recorded run."""
+def cases_of(name: str, **options: object) -> tuple[TestCase, ...]:
+    """The converted cases of one recorded run, read beside the source it was recorded from."""
     stdout, stderr, returncode = recorded(name)
-    return convert(stdout, stderr, returncode, MODULE, PROJECT)
+    options.setdefault("source", recorded_source)
+    return convert(stdout, stderr, returncode, MODULE, PROJECT, **options)
 
 
-def by_name(name: str) -> dict[tuple[str, str], TestCase]:
+def by_name(name: str, **options: object) -> dict[tuple[str, str], TestCase]:
     """The converted cases of one recorded run, by (classname, name)."""
-    return {(case.classname, case.name): case for case in cases_of(name)}
+    return {(case.classname, case.name): case for case in cases_of(name, **options)}
+
+
+def events(stdout: str) -> list[dict]:
+    """The JSON events of a stream; lines end at "\\n" alone, as Go writes them."""
+    return [json.loads(line) for line in stdout.split("\n") if line.startswith("{")]
 
 
 def go_says(stdout: str) -> Counter[str]:
     """Per test, the worst terminal action Go reported ("open" when none): Go's own count."""
     worst: dict[tuple[str, str], str] = {}
     rank = {"open": 0, "pass": 1, "skip": 2, "fail": 3}
-    for line in stdout.splitlines():
-        event = json.loads(line) if line.startswith("{") else {}
+    for event in events(stdout):
         if not event.get("Test"):
             continue
         key = (event["Package"], event["Test"])
@@ -43,9 +58,10 @@ def go_says(stdout: str) -> Counter[str]:
 
 def terminal_events(stdout: str) -> int:
     """How many pass, fail and skip events Go sent for tests."""
-    events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     return sum(
-        1 for e in events if e.get("Test") and e["Action"] in ("pass", "fail", "skip")
+        1
+        for e in events(stdout)
+        if e.get("Test") and e["Action"] in ("pass", "fail", "skip")
     )
 
 
@@ -81,7 +97,7 @@ def test_classnames_are_package_dirs_under_the_project() -> None:
     assert {case.classname for case in cases_of("pass")} == {"fx", "fx/pass"}
 
 
-def test_failure_message_is_the_first_test_file_line() -> None:
+def test_failure_message_is_the_failing_test_file_line() -> None:
     cases = by_name("fail")
     assert cases[("fx/fail", "TestBad")].message == "fail_test.go:10: want 3, got 2"
     assert cases[("fx/fail", "TestFatal")].message == "fail_test.go:16: boom"
@@ -139,8 +155,8 @@ def test_a_timeout_is_blamed_on_the_running_tests() -> None:
         case = cases[("fx/hang", name)]
         assert (case.verdict, case.type, case.message) == (
             Verdict.ERROR,
-            "go.incomplete",
-            "test timed out",
+            "go.timeout",
+            "test timed out after 1s",
         )
         assert "panic: test timed out after 1s" in case.text
         assert "running tests:" in case.text
@@ -304,3 +320,171 @@ def test_a_stream_cut_short_by_a_kill_still_converts_to_red(name: str) -> None:
         PROJECT,
     )
     assert any(case.red for case in cases)
+
+
+def test_lines_with_unicode_line_breaks_stay_whole() -> None:
+    stdout, _, _ = recorded("nel")
+    assert "\u0085" in stdout  # Go writes U+0085 raw, and U+2028/U+2029 escaped
+    assert parse(stdout).stray == []
+    cases = by_name("nel")
+    nel = cases[("fx/nel", "TestNextLine")]
+    assert (nel.verdict, nel.message) == (
+        Verdict.FAILURE,
+        "nel_test.go:6: want x\u0085got y",
+    )
+    assert (nel.file, nel.line) == ("nel/nel_test.go", 6)
+    assert "    nel_test.go:6: want x\u0085got y\n" in nel.text
+    separators = cases[("fx/nel", "TestSeparators")]
+    assert separators.message == "nel_test.go:11: paragraph\u2029separator"
+    assert "nel_test.go:10: line\u2028separator\n" in separators.text
+
+
+def test_the_tail_of_tool_output_cuts_lines_at_newlines_only() -> None:
+    assert tail("want x\u0085got y\npara\u2029graph\nlast\n", 2) == (
+        "[... 1 lines cut ...]\npara\u2029graph\nlast"
+    )
+
+
+def test_the_failing_line_is_the_last_that_is_no_log_call() -> None:
+    cases = by_name("order")
+    expected = {
+        "TestLogThenError": ("order_test.go:7: want 3, got 2", 7),
+        "TestErrorThenLog": ("order_test.go:11: want 4, got 5", 11),
+        "TestErrorLogFatal": ("order_test.go:18: second check failed", 18),
+    }
+    for name, (message, line) in expected.items():
+        case = cases[("fx/order", name)]
+        assert (case.message, case.file, case.line) == (
+            message,
+            "order/order_test.go",
+            line,
+        )
+
+
+def test_without_the_source_the_last_located_line_fails_the_test() -> None:
+    cases = by_name("order", source=lambda file, line: "")
+    assert cases[("fx/order", "TestLogThenError")].line == 7
+    # The documented limit: a t.Log after the failure, with no source to show it, is taken.
+    assert cases[("fx/order", "TestErrorThenLog")].message == (
+        "order_test.go:12: cleaning up"
+    )
+
+
+def event(action: str, output: str = "", kind: str = "") -> str:
+    """One `go test -json` line of test ex/p.Test; `kind` is Go 1.27+'s OutputType."""
+    fields = {"Action": action, "Package": "ex/p", "Test": "Test"}
+    fields |= {"Output": output} if output else {}
+    fields |= {"OutputType": kind} if kind else {}
+    return json.dumps(fields) + "\n"
+
+
+def test_go_marking_error_lines_decides_the_failing_line() -> None:
+    # The shape of Go 1.27+ output (golang/go src/cmd/go/testdata/script/test_json_fails.txt).
+    stdout = "".join(
+        [
+            event("run"),
+            event("output", "=== RUN   Test\n", "frame"),
+            event("output", "    x_test.go:5: logged first\n"),
+            event("output", "    x_test.go:6: Error1\n", "error"),
+            event("output", "        Error2\n", "error-continue"),
+            event("output", "    x_test.go:7: logged after\n"),
+            event("output", "--- FAIL: Test (0.00s)\n", "frame"),
+            event("fail"),
+        ]
+    )
+    (case,) = convert(stdout, "", 1, "ex", "svc")
+    assert (case.message, case.file, case.line) == (
+        "x_test.go:6: Error1",
+        "p/x_test.go",
+        6,
+    )
+
+
+def test_an_interrupted_test_is_one_error_named_by_the_test() -> None:
+    cases = by_name("interrupt")
+    hung = cases[("fx/interrupt", "TestHang")]
+    assert (hung.verdict, hung.type, hung.message) == (
+        Verdict.ERROR,
+        "go.interrupted",
+        "test interrupted (signal: interrupt)",
+    )
+    assert "about to hang" in hung.text and "signal: interrupt" in hung.text
+    assert cases[("fx/interrupt", "TestQuick")].verdict is Verdict.PASSED
+    assert ("fx/interrupt", "TestLater") not in cases
+    assert [key for key, case in cases.items() if case.red] == [
+        ("fx/interrupt", "TestHang")
+    ]
+
+
+def stop(kind: str, message: str) -> TestCase:
+    """The `[go test]` case that `base.special_case` makes when Tandem stops go test."""
+    project = Project(PROJECT, "go", MODULE)
+    result = ProcessResult(("go", "test"), -2, duration=9.2, timed_out=True)
+    return error_case(project, "go test", kind, message, result)
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("tandem.timeout", "timed out after 9s and was killed"),
+        ("tandem.interrupted", "interrupted after 9s"),
+    ],
+)
+def test_tandem_stopping_go_test_is_blamed_on_the_running_test(
+    kind: str, message: str
+) -> None:
+    cases = cases_of("interrupt", stopped=stop(kind, message))
+    red = [case for case in cases if case.red]
+    assert [(c.name, c.type, c.message) for c in red] == [
+        ("TestHang", kind, f"go test {message} while this test ran")
+    ]
+    assert "about to hang" in red[0].text
+
+
+def test_tandem_stopping_go_test_between_tests_is_a_go_test_case() -> None:
+    stopped = stop("tandem.timeout", "timed out after 9s and was killed")
+    cases = cases_of("pass", stopped=stopped)
+    assert [c for c in cases if c.red] == [stopped]
+
+
+def test_go_timing_out_first_leaves_no_tandem_timeout_case_beside() -> None:
+    stopped = stop("tandem.timeout", "timed out after 9s and was killed")
+    cases = cases_of("timeout", stopped=stopped)
+    assert {c.type for c in cases if c.red} == {"go.timeout"}
+
+
+def cut_stream(name: str, keep: int) -> tuple[str, int]:
+    """A recorded stdout kept as Tandem keeps a flood: its head and tail, the middle cut."""
+    capture = Capture(keep)
+    capture.feed(recorded(name)[0].encode())
+    return capture.text()
+
+
+def test_cut_output_is_never_green() -> None:
+    stdout, cut = cut_stream("pass", 2000)
+    _, stderr, returncode = recorded("pass")
+    assert cut > 0 and returncode == 0
+    # TestOne's events all fell in the cut: unaware of it, the run looks green.
+    blind = convert(stdout, stderr, returncode, MODULE, PROJECT)
+    assert ("fx/pass", "TestOne") not in {(c.classname, c.name) for c in blind}
+    assert not any(c.red for c in blind)
+    cases = convert(stdout, stderr, returncode, MODULE, PROJECT, cut=cut)
+    (lost,) = [c for c in cases if c.red]
+    assert (lost.classname, lost.name, lost.type) == (
+        "fx",
+        "[go test]",
+        "tandem.output-cut",
+    )
+    assert lost.message == (
+        f"{cut} bytes of go test's output were cut: test results may be missing"
+    )
+
+
+def test_a_cut_beside_a_stop_is_said_in_the_one_go_test_case() -> None:
+    stopped = stop("tandem.timeout", "timed out after 9s and was killed")
+    cases = cases_of("pass", stopped=stopped, cut=120)
+    (red,) = [c for c in cases if c.red]
+    assert (red.name, red.type) == ("[go test]", "tandem.timeout")
+    assert red.message.endswith(
+        "; 120 bytes of go test's output were cut: test results may be missing"
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.adapters.pytest_xml import to_cases
+from tandem.adapters.pytest_xml import COLLECTION, case_names, to_cases
 from tandem.model import Attempt, TestCase, Verdict
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "pytest"
@@ -297,3 +297,41 @@ def test_earlier_failed_attempts_keep_their_details() -> None:
         Attempt(Verdict.FAILURE, "boom", "trace 1"),
         Attempt(Verdict.ERROR, "failed on setup", "trace 2"),
     )
+
+
+def test_the_nameless_case_of_a_stopped_test_never_counts_as_passed() -> None:
+    # What pytest 9.2 writes on SIGINT: the running test's element, opened at its setup and
+    # never named, beside the tests that ended.
+    xml = (
+        '<testsuites><testsuite name="pytest" tests="3">'
+        '<testcase classname="tests.test_hang" name="test_a" time="0.001"/>'
+        '<testcase classname="tests.test_hang" name="test_b" time="0.001"/>'
+        '<testcase classname="tests.test_hang.TestK" name="test_c" time="0.001"/>'
+        '<testcase time="0.000"/></testsuite></testsuites>'
+    )
+    cases = to_cases(xml, 2, "", "", "svc")
+    assert [(c.name, c.verdict) for c in cases] == [
+        ("test_a", Verdict.PASSED),
+        ("test_b", Verdict.PASSED),
+        ("test_c", Verdict.PASSED),
+        ("[pytest]", Verdict.ERROR),
+    ]
+    assert cases[-1].message == "pytest was interrupted"
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        "tests/test_x.py::test_y",
+        "tests/sub/test_x.py::TestA::TestB::test_y",
+        "test_top.py::test_y[a::b/c.d]",
+        "tests/test_x.py::TestA::test_y[x y-1]",
+        "tests/test_x.py::test_y[a[b]]",
+        "tests/test_x.py",
+    ],
+)
+def test_case_names_are_those_pytests_junitxml_gives(node: str) -> None:
+    from _pytest.junitxml import mangle_test_address
+
+    *classes, name = mangle_test_address(node)
+    assert case_names(node, "svc") == (f"svc/{'.'.join(classes) or COLLECTION}", name)

@@ -5,6 +5,8 @@ Usage: python tests/data/go/record.py [scenario ...]
 Writes a fixture module (module path example.com/fx, project name "fx") to a
 temporary directory, runs one `go test -json` per scenario in it and stores
 <scenario>.jsonl (stdout), <scenario>.stderr and <scenario>.rc (exit code).
+The "interrupt" scenario is stopped with SIGINT once a test says it hangs, as
+Tandem's stop policy stops a command.
 Afterwards rewrite the golden files with
 TANDEM_UPDATE_GOLDEN=1 pytest tests/adapters/test_go_events.py
 """
@@ -12,6 +14,7 @@ TANDEM_UPDATE_GOLDEN=1 pytest tests/adapters/test_go_events.py
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -151,6 +154,55 @@ func TestSlowA(t *testing.T) {
 func TestSlowB(t *testing.T) {
 	t.Parallel()
 	t.Run("inner", func(t *testing.T) { time.Sleep(time.Minute) })
+}
+""",
+    "interrupt/interrupt_test.go": """package interrupt
+
+import (
+	"testing"
+	"time"
+)
+
+func TestQuick(t *testing.T) { t.Log("quick") }
+
+func TestHang(t *testing.T) {
+	t.Log("about to hang")
+	time.Sleep(time.Minute)
+}
+
+func TestLater(t *testing.T) {}
+""",
+    "nel/nel_test.go": """package nel
+
+import "testing"
+
+func TestNextLine(t *testing.T) {
+	t.Error("want x\u0085got y")
+}
+
+func TestSeparators(t *testing.T) {
+	t.Log("line\u2028separator")
+	t.Error("paragraph\u2029separator")
+}
+""",
+    "order/order_test.go": """package order
+
+import "testing"
+
+func TestLogThenError(t *testing.T) {
+	t.Log("starting up")
+	t.Errorf("want 3, got %d", 2)
+}
+
+func TestErrorThenLog(t *testing.T) {
+	t.Errorf("want 4, got %d", 5)
+	t.Logf("cleaning up")
+}
+
+func TestErrorLogFatal(t *testing.T) {
+	t.Error("first check failed")
+	t.Log("trying the next one")
+	t.Fatal("second check failed")
 }
 """,
     "testmain/main_test.go": """package testmain
@@ -334,7 +386,12 @@ SCENARIOS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "badpattern": (("-count=1", "./nosuchdir"), {}),
     "badflag": (("-count=1", "-timeout", "soon", "./pass"), {}),
     "cached": ((".", "./pass"), {}),
+    "nel": (("-count=1", "./nel"), {}),
+    "order": (("-count=1", "./order"), {}),
+    "interrupt": (("-count=1", "./interrupt"), {}),
 }
+# The line after which the "interrupt" scenario is interrupted.
+HANGS = b"about to hang"
 
 
 def write_module(root: Path) -> None:
@@ -352,11 +409,37 @@ def record(root: Path, name: str) -> None:
     argv = ("go", "test", "-json", *args)
     if name == "cached":  # the second run replays the first from the cache
         subprocess.run(argv, cwd=root, env=env, capture_output=True, check=False)
-    proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, check=False)
-    (HERE / f"{name}.jsonl").write_bytes(proc.stdout)
-    (HERE / f"{name}.stderr").write_bytes(proc.stderr)
-    (HERE / f"{name}.rc").write_text(f"{proc.returncode}\n")
-    print(f"{name}: exit {proc.returncode}", file=sys.stderr)
+    if name == "interrupt":
+        stdout, stderr, code = interrupted(argv, root, env)
+    else:
+        proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, check=False)
+        stdout, stderr, code = proc.stdout, proc.stderr, proc.returncode
+    (HERE / f"{name}.jsonl").write_bytes(stdout)
+    (HERE / f"{name}.stderr").write_bytes(stderr)
+    (HERE / f"{name}.rc").write_text(f"{code}\n")
+    print(f"{name}: exit {code}", file=sys.stderr)
+
+
+def interrupted(
+    argv: tuple[str, ...], root: Path, env: dict[str, str]
+) -> tuple[bytes, bytes, int]:
+    """Run until a test says it hangs, then SIGINT the go command and its test binary."""
+    proc = subprocess.Popen(
+        argv,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    head = b""
+    for line in proc.stdout:
+        head += line
+        if HANGS in line:
+            break
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    return head + stdout, stderr, proc.returncode
 
 
 def main(names: list[str]) -> None:
