@@ -1,21 +1,25 @@
-"""The Python adapter: a per-project environment and wheel, the project's formatter, ruff and pytest.
+"""The Python adapter: a per-project environment and wheel, the formatter and ruff, and pytest.
 
-The environment and the build come from `tandem.adapters.venv`; black, ruff format and ruff
-check run at the version the project pins (through `uv tool run`) or else Tandem's own, and
-never write into the project (`--check`, `--no-fix`, caches in the state directory). pytest runs
-inside the project's environment and reports through `--junitxml`, which `pytest_xml` normalises.
+The environment and the build come from `tandem.adapters.venv`, the format and lint checks from
+`tandem.adapters.python_lint`. pytest runs inside the project's environment and reports through
+`--junitxml`, which `pytest_xml` normalises; `pytest_progress` names a test that never ended.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from tandem.adapters import base, pyproject, pytest_progress, pytest_xml, venv
+from tandem.adapters import (
+    base,
+    pyproject,
+    pytest_progress,
+    pytest_xml,
+    python_lint,
+    venv,
+)
 from tandem.model import (
     Command,
     Context,
@@ -23,7 +27,6 @@ from tandem.model import (
     Project,
     Step,
     TestCase,
-    Verdict,
 )
 
 LANGUAGE = "python"
@@ -43,20 +46,13 @@ PYTEST_OPTIONS = (
 )
 
 local_requirements = pyproject.local_requirements
+formatter = python_lint.formatter
 
-_DIFF_HEADER = re.compile(
-    r"^--- (?P<path>[^\t\n]+)(?:\t[^\n]*)?\n\+\+\+ ", re.MULTILINE
-)
-_HUNK = re.compile(r"^@@ -(\d+)", re.MULTILINE)
 _ERROR_LINE = re.compile(r"^\s*(?:error|ERROR)\b.*$", re.MULTILINE)
 _STOPS_EARLY = re.compile(
     r"^(?:-[vqslV]*x[vqslV]*|--exitfirst|--maxfail(?:=\S*)?|--sw(?:-skip)?|--stepwise(?:-skip)?)$"
 )
 _JUNITXML = "--junitxml="
-FORMAT_CHECK = {
-    "black": ("--check", "--diff", "--no-color"),
-    "ruff": ("--check", "--diff"),
-}
 
 
 def versions(root: Path) -> dict[str, Command]:
@@ -79,12 +75,8 @@ def commands(project: Project, step: Step, ctx: Context) -> tuple[Command, ...]:
         return (_pytest(project, ctx),)
     user = tuple(project.args.get(step, ()))
     if step is Step.FMT:
-        return (_format(project, ctx, user),)
-    nested = _ruff_excludes(project)
-    argv = ("check", "--no-fix", "--output-format=json", *nested, *user, ".")
-    return (
-        Command((*tool_argv(project, "ruff"), *argv), project.path, _tool_env(ctx)),
-    )
+        return (python_lint.format_command(project, ctx, user),)
+    return (python_lint.vet_command(project, ctx, user),)
 
 
 def _uv() -> str:
@@ -95,82 +87,16 @@ def _uv() -> str:
     return venv.UV
 
 
-def formatter(project: Project) -> str:
-    """ "black" or "ruff": the per-project setting, else what the project shows it uses."""
-    return project.formatter or pyproject.formatter(project.path, project.test_requires)
-
-
-def _format(project: Project, ctx: Context, user: tuple[str, ...]) -> Command:
-    tool = formatter(project)
-    check = () if ctx.fix else FORMAT_CHECK[tool]
-    subcommand = ("format",) if tool == "ruff" else ()
-    nested = _ruff_excludes(project) if tool == "ruff" else _black_excludes(project)
-    argv = (*tool_argv(project, tool), *subcommand, *check, *nested, *user, ".")
-    return Command(argv, project.path, _tool_env(ctx))
-
-
-def _nested(project: Project) -> list[str]:
-    return [p.relative_to(project.path).as_posix() for p in project.nested]
-
-
-def _ruff_excludes(project: Project) -> tuple[str, ...]:
-    """Other projects inside this one are theirs to check (ruff adds these to its config's)."""
-    return tuple(w for path in _nested(project) for w in ("--extend-exclude", path))
-
-
-def _black_excludes(project: Project) -> tuple[str, ...]:
-    """The same for black, whose command line replaces its config's `extend-exclude`."""
-    nested = _nested(project)
-    if not nested:
-        return ()
-    ours = "|".join(f"^/{re.escape(path)}/" for path in nested)
-    theirs = pyproject.black_extend_exclude(project.path)
-    # black reads a regex with a newline as verbose: keep theirs on lines of its own.
-    merged = f"(?:\n{theirs}\n)|{ours}" if "\n" in theirs else f"(?:{theirs})|{ours}"
-    return ("--extend-exclude", merged if theirs else ours)
-
-
-def tool_argv(project: Project, tool: str) -> tuple[str, ...]:
-    """How to run black or ruff: at the version the project pins, else Tandem's own."""
-    version = pyproject.pinned(project.path, tool, project.test_requires)
-    if version is None or venv.UV is None:
-        return (sys.executable, "-m", tool)
-    return (
-        venv.UV,
-        "tool",
-        "run",
-        "--python",
-        sys.executable,
-        "--from",
-        f"{tool}=={version}",
-        tool,
-    )
-
-
-def _tool_env(ctx: Context) -> dict[str, str]:
-    """ruff keeps its cache in the state directory, not in the project."""
-    return {**venv.UV_ENV, "RUFF_CACHE_DIR": str(ctx.state / "ruff-cache")}
-
-
 def properties(project: Project, step: Step, ctx: Context) -> base.Properties:
     """The interpreter and tool versions that checked this project, and what Tandem added."""
     if step is Step.FMT:
-        return _pinned_property(project, formatter(project))
+        return python_lint.pinned_property(project, python_lint.formatter(project))
     if step is Step.VET:
-        return _pinned_property(project, "ruff")
+        return python_lint.pinned_property(project, "ruff")
     plan = venv.setup(project, ctx)
     found = (("python.version", f"Python {plan.python.version}"),)
     added = (("tandem.added", f"{', '.join(plan.added)} (the project declares none)"),)
     return found + added if plan.added else found
-
-
-def _pinned_property(project: Project, tool: str) -> base.Properties:
-    version = pyproject.pinned(project.path, tool, project.test_requires)
-    return (
-        ((f"{tool}.version", f"{tool} {version} (pinned by the project)"),)
-        if version
-        else ()
-    )
 
 
 def pytest_argv(project: Project, ctx: Context) -> tuple[str, ...]:
@@ -260,7 +186,7 @@ def _tool(step: Step, results: Sequence[ProcessResult]) -> str:
     if step is Step.BUILD:
         return BUILD_TOOLS.get(results[-1].purpose, "build") if results else "wheel"
     if step is Step.FMT:
-        return "ruff format" if results and "format" in results[-1].argv else "black"
+        return python_lint.format_tool(results)
     return {Step.VET: "ruff", Step.TEST: "pytest"}[step]
 
 
@@ -286,79 +212,6 @@ def _judge_build(
     return (base.error_case(project, tool, "python.build", message, last),)
 
 
-def _judge_fmt(
-    project: Project, results: Sequence[ProcessResult], ctx: Context
-) -> tuple[TestCase, ...]:
-    last, tool = results[-1], _tool(Step.FMT, results)
-    cases = tuple(
-        _format_case(project, tool, path, diff)
-        for path, diff in split_diffs(last.stdout)
-    )
-    # black's 123 and ruff's 2 are the tool's own failures, and so is a 1 that named no file.
-    if last.returncode not in (0, 1) or (last.returncode == 1 and not cases):
-        cases += (_tool_error(project, tool, _format_kind(tool), last),)
-    return cases or (base.passed_case(project, tool, last.duration),)
-
-
-def _format_kind(tool: str) -> str:
-    return f"fmt.{tool.split()[0]}"
-
-
-def split_diffs(stdout: str) -> list[tuple[str, str]]:
-    """black's or ruff format's `--diff` output → (path as printed, that file's diff)."""
-    starts = list(_DIFF_HEADER.finditer(stdout))
-    ends = [m.start() for m in starts[1:]] + [len(stdout)]
-    return [(m["path"], stdout[m.start() : end]) for m, end in zip(starts, ends)]
-
-
-def _format_case(project: Project, tool: str, path: str, diff: str) -> TestCase:
-    relative = base.relative(path, project.path)
-    hunk = _HUNK.search(diff)
-    return TestCase(
-        classname=base.dir_classname(relative, project.name),
-        name=f"{tool}: {relative}",
-        verdict=Verdict.FAILURE,
-        type=_format_kind(tool),
-        message="would reformat",
-        text=diff,
-        file=relative,
-        line=max(1, int(hunk[1])) if hunk else None,
-    )
-
-
-def _judge_vet(
-    project: Project, results: Sequence[ProcessResult], ctx: Context
-) -> tuple[TestCase, ...]:
-    last = results[-1]
-    if last.returncode not in (0, 1):
-        return (_tool_error(project, "ruff", "vet.ruff", last),)
-    try:
-        findings = json.loads(last.stdout or "[]")
-    except json.JSONDecodeError:
-        findings = []  # ensure_red reports the exit code with the output
-    cases = tuple(_ruff_case(project, finding) for finding in findings)
-    return cases or (base.passed_case(project, "ruff", last.duration),)
-
-
-def _ruff_case(project: Project, finding: Mapping) -> TestCase:
-    relative = base.relative(finding.get("filename", ""), project.path)
-    row = finding.get("location", {}).get("row", 1)
-    column = finding.get("location", {}).get("column", 1)
-    code = finding.get("code") or "syntax-error"
-    message = finding.get("message", "")
-    text = f"{relative}:{row}:{column}: {code} {message}"
-    return TestCase(
-        classname=base.dir_classname(relative, project.name),
-        name=f"ruff: {relative}:{row}:{column} {code}",
-        verdict=Verdict.FAILURE,
-        type="vet.ruff",
-        message=message,
-        text=f"{text}\n{finding['url']}" if finding.get("url") else text,
-        file=relative,
-        line=row,
-    )
-
-
 def _judge_test(
     project: Project, results: Sequence[ProcessResult], ctx: Context
 ) -> tuple[TestCase, ...]:
@@ -382,25 +235,10 @@ def _read(report: Path) -> str | None:
         return None
 
 
-def _tool_error(
-    project: Project, tool: str, kind: str, result: ProcessResult
-) -> TestCase:
-    """A tool's own failure: `[tool]` error whose body is what the tool wrote on stderr."""
-    stderr = result.stderr.strip()
-    lines = [line for line in stderr.split("\n") if line.strip()]
-    # A traceback says what went wrong on its last line, anything else on its first.
-    message = (
-        (lines[-1] if lines[0].startswith("Traceback") else lines[0]) if lines else ""
-    )
-    message = message or f"{tool} exited with code {result.returncode}"
-    case = base.error_case(project, tool, kind, message, result)
-    return replace(case, text=stderr or case.text)
-
-
 _Judge = Callable[[Project, Sequence[ProcessResult], Context], tuple[TestCase, ...]]
 _JUDGES: Mapping[Step, _Judge] = {
     Step.BUILD: _judge_build,
-    Step.FMT: _judge_fmt,
-    Step.VET: _judge_vet,
+    Step.FMT: python_lint.judge_fmt,
+    Step.VET: python_lint.judge_vet,
     Step.TEST: _judge_test,
 }
