@@ -23,6 +23,7 @@ uv's cache); the monorepo and the native copies are made afresh on every run.
 
     .venv/bin/python -m benchmarks.realworld                   # all (about 4-7 min on 2 cores)
     .venv/bin/python -m benchmarks.realworld -p click -p uuid  # some; table in the work dir
+    .venv/bin/python -m benchmarks.realworld --projects FILE   # another list, same shape
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def load_projects(path: Path = PINNED) -> tuple[tuple[Project, ...], str]:
             p["tests"],
             p["why"],
         )
-        for p in data["python"]
+        for p in data.get("python", [])
     )
     for p in python:
         if p.tests.partition(":")[0] not in TEST_KINDS:
@@ -107,7 +108,7 @@ def load_projects(path: Path = PINNED) -> tuple[tuple[Project, ...], str]:
             )
     go = tuple(
         Project(g["name"], "go", g["module"], g["version"], g["sum"], why=g["why"])
-        for g in data["go"]
+        for g in data.get("go", [])
     )
     return (*python, *go), data["native"]["pytest"]
 
@@ -401,6 +402,13 @@ def _parser() -> argparse.ArgumentParser:
         default=Path(tempfile.gettempdir()) / "tandem-realworld",
         help="scratch space and download cache (default: %(default)s)",
     )
+    flag(
+        "--projects",
+        type=Path,
+        default=PINNED,
+        metavar="FILE",
+        help="the list of projects, shaped like realworld.toml (default: %(default)s)",
+    )
     flag("--out", type=Path, help="results file (default: benchmarks/realworld.md)")
     return parser
 
@@ -409,7 +417,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Fetch, lay out, run Tandem and then the native tools; print and write the table."""
     parser = _parser()
     args = parser.parse_args(argv)
-    pinned, pytest = load_projects()
+    pinned, pytest = load_projects(args.projects)
     unknown = sorted(set(args.project) - {p.name for p in pinned})
     if unknown:
         known = ", ".join(p.name for p in pinned)
@@ -423,7 +431,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"realworld: {exc}; logs under {work / 'logs'}")
         return 2
     text = document(rows, header)
-    out = args.out or (work / "realworld.md" if args.project else RESULTS)
+    partial = args.project or args.projects != PINNED
+    out = args.out or (work / "realworld.md" if partial else RESULTS)
     out.write_text(text, encoding="utf-8")
     print(text)
     _say(f"written to {out}; logs under {work / 'logs'}")

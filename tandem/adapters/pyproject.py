@@ -90,7 +90,8 @@ def _table(value: Any) -> Mapping[str, Any]:
 
 
 def group_requirements(pyproject: Mapping[str, Any], group: str) -> tuple[str, ...]:
-    """A PEP 735 dependency group's requirements, with `include-group` entries expanded."""
+    """A PEP 735 dependency group's requirements, with `include-group` entries expanded and
+    uv's Python limits (`[tool.uv.dependency-groups]`) as markers."""
     groups = _table(pyproject.get("dependency-groups"))
     seen: set[str] = set()
 
@@ -98,11 +99,14 @@ def group_requirements(pyproject: Mapping[str, Any], group: str) -> tuple[str, .
         if name in seen or not isinstance(groups.get(name), list):
             return
         seen.add(name)
+        # uv limits a group to the Python its tool.uv table names, included groups with it.
+        marker = tool_envs.uv_group_marker(pyproject, name)
         for entry in groups[name]:
             if isinstance(entry, str):
-                yield entry
+                yield tool_envs.with_marker(entry, marker)
             elif isinstance(entry, Mapping) and "include-group" in entry:
-                yield from expand(entry["include-group"])
+                for found in expand(entry["include-group"]):
+                    yield tool_envs.with_marker(found, marker)
 
     return tuple(expand(group))
 
@@ -131,7 +135,7 @@ def test_requirements(path: Path, pyproject: Mapping[str, Any]) -> tuple[str, ..
     groups = [
         r for g in test_groups(pyproject) for r in group_requirements(pyproject, g)
     ]
-    found = (*groups, *tool_envs.requirements(pyproject))
+    found = (*groups, *tool_envs.requirements(pyproject, path))
     if found or test_extras(pyproject) or requirement_files(path):
         return found
     return tool_envs.tox_requirements(path)

@@ -149,6 +149,9 @@ deps =
     -r requirements.txt
     {env:EXTRA_DEP:}
     mock
+    pytest6: pytest==6.2.5
+    py312,cov: coverage
+    !nomock: responses
 """
 
 
@@ -157,7 +160,11 @@ def test_tox_deps_count_only_where_nothing_else_declares_test_requirements(tmp_p
         tmp_path, {"pyproject.toml": '[project]\nname = "x"\n', "tox.ini": TOX}
     )
     declared = pyproject.read_pyproject(path)
-    assert pyproject.test_requirements(path, declared) == ("pytest>=7", "mock")
+    assert pyproject.test_requirements(path, declared) == (
+        "pytest>=7",
+        "mock",
+        "responses",
+    )
     (path / "requirements-test.txt").write_text("pytest\n")
     assert pyproject.test_requirements(path, declared) == ()
 
@@ -169,6 +176,25 @@ def test_poetry_constraints_become_pep_508() -> None:
     assert poetry_requirement("a", ">=1,<2") == "a>=1,<2"
     assert poetry_requirement("a", "*") == "a"
     assert poetry_requirement("a", {"git": "https://example.invalid/a.git"}) is None
+    limited = {"version": "^1.5", "python": ">=3.8", "markers": "os_name == 'nt'"}
+    assert poetry_requirement("a", limited) == (
+        "a>=1.5,<2 ; python_full_version >= '3.8' and (os_name == 'nt')"
+    )
+
+
+def test_poetry_multiple_constraints_give_one_requirement_each(tmp_path):
+    text = """
+        [tool.poetry.group.dev.dependencies]
+        mypy = [
+            { version = "^1.0", python = "<3.8" },
+            { version = "^1.5", python = "^3.8" },
+        ]
+        """
+    path = write_tree(tmp_path, {"pyproject.toml": text})
+    assert pyproject.test_requirements(path, pyproject.read_pyproject(path)) == (
+        "mypy>=1.0,<2 ; python_full_version < '3.8'",
+        "mypy>=1.5,<2 ; python_full_version < '4' and python_full_version >= '3.8'",
+    )
 
 
 PRE_COMMIT = """
@@ -203,3 +229,33 @@ def test_pre_commit_hooks_name_the_formatter_and_pin_its_version(tmp_path):
         "black",
         "0.6.9",
     )
+
+
+def test_uv_limits_a_group_to_the_python_its_tool_table_names() -> None:
+    declared = {
+        "dependency-groups": {
+            "test": ["pytest>=9"],
+            "docs": ["sphinx>=9; sys_platform == 'linux'"],
+            "dev": [{"include-group": "docs"}, {"include-group": "test"}, "ty"],
+        },
+        "tool": {"uv": {"dependency-groups": {"dev": {"requires-python": ">=3.15"}}}},
+    }
+    only = "python_full_version >= '3.15'"
+    assert pyproject.group_requirements(declared, "test") == ("pytest>=9",)
+    assert pyproject.group_requirements(declared, "dev") == (
+        f"sphinx>=9 ; (sys_platform == 'linux') and ({only})",
+        f"pytest>=9 ; {only}",
+        f"ty ; {only}",
+    )
+
+
+def test_hatch_toml_holds_the_environments_in_place_of_the_pyproject(tmp_path):
+    files = {
+        "pyproject.toml": '[project]\nname = "x"\n[tool.hatch.envs.default]\n'
+        'dependencies = ["nose"]\n',
+        "hatch.toml": '[envs.default]\ndependencies = ["pytest", "pytest-mock"]\n'
+        '[envs.lint]\ndependencies = ["black"]\n',
+    }
+    path = write_tree(tmp_path, files)
+    declared = pyproject.read_pyproject(path)
+    assert pyproject.test_requirements(path, declared) == ("pytest", "pytest-mock")

@@ -67,6 +67,17 @@ def venv_env() -> dict[str, str]:
     return {**os.environ, **venv.UV_ENV}
 
 
+# A group for a Python no one has: uv leaves its requirements out, unresolved.
+UV_GROUP_PYTHON = """
+[dependency-groups]
+test = ["pytest==9.2.0"]
+dev = [{ include-group = "test" }, "tandem-no-such-distribution==1"]
+
+[tool.uv.dependency-groups]
+dev = { requires-python = ">=3.99" }
+"""
+
+
 @pytest.mark.parametrize(
     "where",
     [
@@ -85,8 +96,25 @@ def venv_env() -> dict[str, str]:
             "tests/requirements.txt": "-r ../requirements.txt\npytest==9.2.0\n",
             "requirements.txt": "\n",
         },
+        {
+            "pyproject.toml": pyproject("req"),
+            "tox.ini": "[testenv]\ndeps =\n    pytest8: pytest>=8\n    pytest==9.2.0\n",
+        },
+        {
+            "pyproject.toml": pyproject("req"),
+            "hatch.toml": '[envs.default]\ndependencies = ["pytest==9.2.0"]\n',
+        },
+        {"pyproject.toml": pyproject("req", extra=UV_GROUP_PYTHON)},
     ],
-    ids=["none", "dev-group", "requirements-test", "tests-requirements"],
+    ids=[
+        "none",
+        "dev-group",
+        "requirements-test",
+        "tests-requirements",
+        "tox-factors",
+        "hatch-toml",
+        "uv-group-python",
+    ],
 )
 def test_test_requirements_are_found_where_projects_keep_them(
     tmp_path: Path, where
