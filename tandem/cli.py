@@ -8,6 +8,7 @@ code 3, with its traceback in a crash log. Output to a reader that went away (`t
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import math
 import os
@@ -102,6 +103,36 @@ def _crash_context(args: argparse.Namespace) -> tuple[Path | None, Masker]:
         return None, Masker.from_env(os.environ)
 
 
+STEP_DESCRIPTIONS = {
+    "check": "Build, format-check, vet and test every project (or those named with -p) in "
+    "parallel within one CPU budget; write one JUnit report and a summary.",
+    "build": "Build every project: go install; the Python environment and a wheel.",
+    "fmt": "Check formatting (gofmt; black or ruff format); --fix rewrites the files.",
+    "vet": "Vet every project: go vet; ruff check.",
+    "test": "Test every project: go test; pytest (under pytest-xdist where the project uses it).",
+}
+EPILOG = """exit codes:
+  0    everything green
+  1    anything red (a failing test, finding, build break, timeout)
+  2    a usage or configuration mistake, said in one line
+  3    Tandem itself failed; the line names the crash log
+  130  interrupted (Ctrl-C, SIGTERM, SIGHUP); the report holds what finished
+
+environment:
+  NO_COLOR               no colour on a terminal
+  TANDEM_ROOT, TANDEM_DIST   set for every task: the root and the build output
+  *TOKEN*, *SECRET*, *PASSWORD*, *KEY*   values masked in everything Tandem writes
+"""
+
+
+def _version() -> str:
+    """Tandem's installed version."""
+    try:
+        return importlib.metadata.version("tandem")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     root = _Parser(add_help=False)
     root.add_argument(
@@ -115,15 +146,26 @@ def _parser() -> argparse.ArgumentParser:
         prog="tandem",
         parents=[root],
         description="Build, format-check, vet and test every Go and Python project; one JUnit report.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"tandem {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    listing = sub.add_parser("list", parents=[root], help="list the projects found")
+    listing = sub.add_parser(
+        "list",
+        parents=[root],
+        help="list the projects found",
+        description="List the projects found under the root, their language and what they need.",
+    )
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(handler=_list)
     for name, steps in STEP_COMMANDS.items():
         _step_parser(sub, root, name, steps)
     merge = sub.add_parser(
-        "merge", parents=[root], help="merge JUnit files (e.g. CI shards) into one"
+        "merge",
+        parents=[root],
+        help="merge JUnit files (e.g. CI shards) into one",
+        description="Merge JUnit files (e.g. CI shards' reports) into one, every case once.",
     )
     merge.add_argument(
         "-o", "--output", type=Path, required=True, help="the merged file"
@@ -140,7 +182,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
     what = "build + fmt + vet + test" if name == "check" else name
-    step = sub.add_parser(name, parents=[root], help=f"run {what} on every project")
+    step = sub.add_parser(
+        name,
+        parents=[root],
+        help=f"run {what} on every project",
+        description=STEP_DESCRIPTIONS[name],
+    )
     step.add_argument(
         "-p",
         "--project",

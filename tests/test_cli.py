@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -410,3 +411,17 @@ def test_merge_joins_reports_and_refuses_what_is_not_junit(green, tmp_path, caps
     (tmp_path / "page.html").write_text("<html></html>")
     assert main(["merge", "-o", str(merged), str(tmp_path / "page.html")]) == 2
     assert "not JUnit XML" in capsys.readouterr().err
+
+
+def test_version_and_help_say_what_tandem_is_and_how_it_exits(capsys):
+    with pytest.raises(SystemExit) as shown:
+        main(["--version"])
+    assert shown.value.code == 0
+    assert re.fullmatch(r"tandem \d+\.\d+\.\d+\n", capsys.readouterr().out)
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "130  interrupted" in text and "3    Tandem itself failed" in text
+    with pytest.raises(SystemExit):
+        main(["vet", "--help"])
+    assert "go vet; ruff check" in capsys.readouterr().out

@@ -58,6 +58,12 @@ def test_ci_run_describes_itself():
     )
 
 
+def test_ci_run_refuses_an_unknown_job_before_running_anything():
+    refused = run("bash", "ci/run", "nosuch")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith("ci/run: no job named 'nosuch'")
+
+
 def commands(node) -> list[str]:
     """Every shell command in a GitHub or GitLab pipeline definition."""
     if isinstance(node, dict):
