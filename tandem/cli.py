@@ -194,7 +194,7 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="only this project (and what it needs); repeatable",
+        help="only this project (and what it needs); a glob like 'svc-*'; repeatable",
     )
     step.add_argument(
         "-j",
@@ -238,6 +238,13 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
             metavar="N",
             help="rerun each failed test alone up to N times; one that passes is "
             "reported flaky (default 0; a project's `retries` setting wins)",
+        )
+        step.add_argument(
+            "test_args",
+            nargs="*",
+            metavar="-- ARGS",
+            help="arguments for the test tool itself: `-- -run TestX` (go test), "
+            "`-- -k money` (pytest)",
         )
     step.set_defaults(handler=_run, steps=steps)
 
@@ -317,6 +324,7 @@ def _run(args: argparse.Namespace) -> int:
         fix=getattr(args, "fix", False),
         retries=getattr(args, "retries", 0),
         wait=args.wait,
+        test_args=tuple(getattr(args, "test_args", ())),
     )
     result = run(
         _root(args),

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from tandem.adapters import ADAPTERS
 from tandem.model import Project, Step, TandemError, Task
+
+
+def with_test_args(
+    projects: Sequence[Project], extra: Sequence[str]
+) -> tuple[Project, ...]:
+    """The projects with `extra` after their own test arguments (`tandem test -- -run X`)."""
+    if not extra:
+        return tuple(projects)
+    return tuple(
+        replace(p, args={**p.args, Step.TEST: (*p.args.get(Step.TEST, ()), *extra)})
+        for p in projects
+    )
 
 
 def make_plan(
@@ -32,11 +46,19 @@ def make_plan(
 
 
 def _check_names(by_name: dict[str, Project], named: Iterable[str]) -> set[str]:
-    names = set(named)
-    for name in sorted(names - set(by_name)):
-        known = ", ".join(sorted(by_name))
-        raise TandemError(f"no project named {name!r} (known: {known})")
-    return names
+    """The projects named, each name exact or a glob (`svc-*`); one that finds none is an error."""
+    chosen: set[str] = set()
+    for name in dict.fromkeys(named):
+        found = fnmatch.filter(by_name, name) if _is_glob(name) else [name]
+        if not found or found[0] not in by_name:
+            known = ", ".join(sorted(by_name))
+            raise TandemError(f"no project named {name!r} (known: {known})")
+        chosen.update(found)
+    return chosen
+
+
+def _is_glob(name: str) -> bool:
+    return any(c in name for c in "*?[")
 
 
 def _needs(project: Project, step: Step) -> list[tuple[str, Step]]:

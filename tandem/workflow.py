@@ -17,7 +17,7 @@ from tandem.engine import executor, probe_versions
 from tandem.lock import run_lock
 from tandem.mask import Masker
 from tandem.model import Layout, Outcome, Step, TandemError, Task, Verdict
-from tandem.plan import make_plan
+from tandem.plan import make_plan, with_test_args
 from tandem.report import files
 from tandem.report.junit import write_junit
 from tandem.report.summary import markdown_summary
@@ -40,6 +40,7 @@ class Options:
     fix: bool = False
     retries: int = 0  # reruns of failed tests, for projects without a `retries` setting
     wait: bool = True  # for another run on the same root; False: a usage error at once
+    test_args: tuple[str, ...] = ()  # after `--`: handed to every test tool
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,8 @@ def run(
 def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
     """Everything a run needs before its first task, and the report path, checked writable."""
     config, found = find_projects(root)
-    tasks = make_plan(found.projects, options.steps, options.projects)
+    projects = with_test_args(found.projects, options.test_args)
+    tasks = make_plan(projects, options.steps, options.projects)
     where = layout(root, config)
     junit = (options.junit or root / "reports" / "junit.xml").resolve()
     files.check_directory(where.state, "state directory")

@@ -425,3 +425,19 @@ def test_version_and_help_say_what_tandem_is_and_how_it_exits(capsys):
     with pytest.raises(SystemExit):
         main(["vet", "--help"])
     assert "go vet; ruff check" in capsys.readouterr().out
+
+
+def test_arguments_after_the_separator_reach_the_test_tool(monorepo, tmp_path):
+    root = monorepo(
+        {**project_files("gogreen", GO_GREEN), **project_files("pygreen", PY_GREEN)}
+    )
+    junit = tmp_path / "go.xml"
+    argv = ["--root", str(root), "test", "-p", "go*", "--junit", str(junit)]
+    assert main([*argv, "--", "-run", "TestLater"]) == 0
+    names = {c.get("name") for c in ET.parse(junit).getroot().iter("testcase")}
+    assert names == {"TestLater"}
+    junit = tmp_path / "py.xml"
+    argv = ["--root", str(root), "test", "-p", "py*", "--junit", str(junit)]
+    assert main([*argv, "--", "-k", "bob"]) == 0
+    tests = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")]
+    assert [name for name in tests if name.startswith("test")] == ["test_greet[bob]"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tandem.model import Project, Step, TandemError
-from tandem.plan import make_plan
+from tandem.plan import make_plan, with_test_args
 
 GOKIT = Project("gokit", "go", Path("/r/gokit"))
 ORDERS = Project("orders", "go", Path("/r/orders"), needs=("gokit",))
@@ -70,3 +70,22 @@ def test_an_unknown_project_is_a_usage_error_listing_the_known_ones():
         TandemError, match=r"no project named 'nosuch' \(known: contract, gokit"
     ):
         make_plan(ALL, tuple(Step), ["nosuch"])
+
+
+def test_projects_are_named_exactly_or_by_glob():
+    assert set(plan(ALL, (Step.FMT,), ["g*", "pricing"])) == {
+        "gokit:fmt",
+        "pricing:fmt",
+    }
+    with pytest.raises(TandemError, match="no project named 'z\\*'"):
+        make_plan(ALL, (Step.FMT,), ["z*"])
+
+
+def test_arguments_after_the_separator_follow_each_projects_own_test_arguments():
+    own = Project("own", "go", Path("/r/own"), args={Step.TEST: ("-race",)})
+    given = with_test_args((own, GOKIT), ("-run", "TestX"))
+    assert [p.args[Step.TEST] for p in given] == [
+        ("-race", "-run", "TestX"),
+        ("-run", "TestX"),
+    ]
+    assert with_test_args((own,), ()) == (own,)
