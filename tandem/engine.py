@@ -21,6 +21,7 @@ from tandem.model import (
     Outcome,
     ProcessResult,
     Project,
+    Step,
     Task,
     TestCase,
     Verdict,
@@ -50,12 +51,25 @@ def executor(
     retrying = with_retries(run, partial(rerun_failed, layout), retries, timeout)
 
     async def execute(task: Task, slots: int) -> Outcome:
-        outcome = await retrying(task, slots)
+        outcome = with_rerun_hints(await retrying(task, slots), layout)
         if on_done:
             on_done(outcome)
         return outcome
 
     return execute
+
+
+def with_rerun_hints(outcome: Outcome, layout: Layout) -> Outcome:
+    """Each red test carries the commands that run it again alone, for people to copy."""
+    if outcome.task.step is not Step.TEST or outcome:
+        return outcome
+    adapter, project = ADAPTERS[outcome.task.project.language], outcome.task.project
+    cases = tuple(
+        replace(case, properties=(*case.properties, *hints))
+        for case in outcome.cases
+        for hints in [adapter.rerun_hints(project, case, layout) if case.red else ()]
+    )
+    return replace(outcome, cases=cases)
 
 
 async def run_task(

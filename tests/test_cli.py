@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -441,3 +442,42 @@ def test_arguments_after_the_separator_reach_the_test_tool(monorepo, tmp_path):
     assert main([*argv, "--", "-k", "bob"]) == 0
     tests = [c.get("name") for c in ET.parse(junit).getroot().iter("testcase")]
     assert [name for name in tests if name.startswith("test")] == ["test_greet[bob]"]
+
+
+def test_each_red_test_says_the_commands_that_rerun_it_alone(monorepo, capsys):
+    go_red = {
+        **GO_GREEN,
+        "calc/calc_test.go": GO_GREEN["calc/calc_test.go"].replace(
+            "Add(1, 2) != 3", "Add(1, 2) != 4"
+        ),
+    }
+    py_red = {
+        **PY_GREEN,
+        "tests/test_greet.py": PY_GREEN["tests/test_greet.py"].replace(
+            'f"hi {name}"', '"nope"'
+        ),
+    }
+    root = monorepo(
+        {**project_files("gored", go_red), **project_files("pyred", py_red)}
+    )
+    assert main(["--root", str(root), "test"]) == 1
+    out = capsys.readouterr().out
+    go = "rerun: go -C projects/gored test ./calc -run '^TestAdd$/^two_words$'"
+    py = "rerun: .tandem/venvs/pyred/bin/pytest 'projects/pyred/tests/test_greet.py::test_greet[bob]'"
+    assert go in out and py in out
+    assert "or: tandem test -p gored -- -run '^TestAdd$/^two_words$'" in out
+    # The commands work as printed, from the root, and run just that test.
+    ran = [
+        subprocess.run(
+            shlex.split(line.removeprefix("rerun: ")),
+            check=False,
+            cwd=root,
+            capture_output=True,
+            text=True,
+        )
+        for line in (go, py)
+    ]
+    assert [run.returncode for run in ran] == [1, 1]
+    assert "--- FAIL: TestAdd/two_words" in ran[0].stdout
+    assert "TestAdd/one" not in ran[0].stdout
+    assert "1 failed in" in ran[1].stdout and "passed" not in ran[1].stdout

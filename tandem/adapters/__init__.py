@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from tandem.model import Command, Context, ProcessResult, Project, Step, TestCase
+from tandem.model import (
+    Command,
+    Context,
+    Layout,
+    ProcessResult,
+    Project,
+    Step,
+    TestCase,
+)
 
 
 class Adapter(Protocol):
@@ -51,6 +59,12 @@ class Adapter(Protocol):
         self, project: Project, failed: Sequence[TestCase], ctx: Context
     ) -> Sequence[Command] | None:
         """One command per failed test that runs it again alone; None when any cannot be."""
+
+    def rerun_hints(
+        self, project: Project, case: TestCase, layout: Layout
+    ) -> tuple[tuple[str, str], ...]:
+        """For a red test: (`rerun`, the tool's command) and (`rerun.tandem`, Tandem's), from
+        the repository root; nothing for a case no command can rerun alone."""
 
 
 def _registry() -> dict[str, Adapter]:

@@ -29,6 +29,19 @@ def no_reruns(project: Project, failed: object, ctx: object) -> None:
     """No reruns: the default for a language whose tests cannot be run one by one."""
 
 
+def is_test(case: TestCase) -> bool:
+    """True for a case that is one test, not a `[step]` case or a collection error."""
+    return not case.name.startswith("[") and "(collection)" not in case.classname
+
+
+def rerun_properties(
+    project: Project, native: Sequence[str], selector: Sequence[str]
+) -> Properties:
+    """The `rerun` and `rerun.tandem` case properties: the tool's command, and Tandem's."""
+    tandem = ("tandem", "test", "-p", project.name, "--", *selector)
+    return (("rerun", shlex.join(native)), ("rerun.tandem", shlex.join(tandem)))
+
+
 def tail(text: str, lines: int = TAIL_LINES) -> str:
     """The last `lines` lines of `text`, marked when cut."""
     # "\n" alone ends a line: str.splitlines would also cut at U+0085, U+2028 and U+2029.

@@ -30,6 +30,7 @@ from tandem.adapters.go_work import module_path
 from tandem.model import (
     Command,
     Context,
+    Layout,
     ProcessResult,
     Project,
     Step,
@@ -196,6 +197,16 @@ def _leaves(failed: Sequence[TestCase]) -> list[TestCase]:
 def _package_dir(project: Project, classname: str) -> str:
     inside = classname.removeprefix(f"{project.name}/")
     return f"./{inside}" if inside != classname else "."
+
+
+def rerun_hints(project: Project, case: TestCase, layout: Layout) -> base.Properties:
+    """`go -C MODULE test ./pkg -run '^TestX$/^sub$'` from the root, and Tandem's form."""
+    if not base.is_test(case):
+        return ()
+    module = os.path.relpath(project.path, layout.root)
+    run = ("-run", run_pattern(case.name))
+    native = ("go", "-C", module, "test", _package_dir(project, case.classname), *run)
+    return base.rerun_properties(project, native, run)
 
 
 def run_pattern(name: str) -> str:

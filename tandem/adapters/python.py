@@ -7,6 +7,7 @@ The environment and the build come from `tandem.adapters.venv`, the format and l
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +24,7 @@ from tandem.adapters import (
 from tandem.model import (
     Command,
     Context,
+    Layout,
     ProcessResult,
     Project,
     Step,
@@ -155,6 +157,18 @@ def _rerun(project: Project, ctx: Context, node: str, number: int) -> Command:
     extra = project.args.get(Step.TEST, ())
     argv = (*_pytest_head(project, ctx, report), *workers, *extra, node)
     return Command(argv, project.path, _pytest_env(project, ctx, report))
+
+
+def rerun_hints(project: Project, case: TestCase, layout: Layout) -> base.Properties:
+    """The project's pytest on the test's node id from the root, and Tandem's form."""
+    node = pytest_xml.node_id(case, project.name, project.path)
+    if node is None:
+        return ()
+    pytest = venv.environment(layout.state, project) / "bin" / "pytest"
+    path, _, inside = node.partition("::")
+    where = os.path.relpath(project.path / path, layout.root)
+    native = (os.path.relpath(pytest, layout.root), f"{where}::{inside}")
+    return base.rerun_properties(project, native, (node,))
 
 
 def _stops_early(project: Project) -> bool:

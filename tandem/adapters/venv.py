@@ -70,7 +70,12 @@ class Setup:
 
 def venv_dir(project: Project, ctx: Context) -> Path:
     """Where the project's environment lives."""
-    return ctx.state / "venvs" / project.name
+    return environment(ctx.state, project)
+
+
+def environment(state: Path, project: Project) -> Path:
+    """The project's environment under a state directory."""
+    return state / "venvs" / project.name
 
 
 def venv_python(venv: Path) -> Path:

@@ -148,7 +148,16 @@ def _red_lines(outcome: Outcome, case: TestCase, color: bool) -> list[str]:
     label = LABELS[Status.ERROR if case.verdict is Verdict.ERROR else Status.FAILED]
     where = f"{outcome.task.id}  {clean(case.classname)}/{clean(case.name)}"
     excerpt = [f"      {line}" for line in _excerpt(case, SHOWN_LINES)]
-    return [f"{_paint(f'{label:<5}', COLOURS[Status.FAILED], color)} {where}", *excerpt]
+    reruns = [f"      {name}: {command}" for name, command in rerun_commands(case)]
+    head = f"{_paint(f'{label:<5}', COLOURS[Status.FAILED], color)} {where}"
+    return [head, *excerpt, *reruns]
+
+
+def rerun_commands(case: TestCase) -> list[tuple[str, str]]:
+    """How to run a red test again alone: the tool's command and Tandem's, where known."""
+    found = dict(case.properties)
+    named = (("rerun", "rerun"), ("rerun.tandem", "or"))
+    return [(label, found[key]) for key, label in named if key in found]
 
 
 def markdown_summary(outcomes: Sequence[Outcome], elapsed: float) -> str:
@@ -167,6 +176,9 @@ def markdown_summary(outcomes: Sequence[Outcome], elapsed: float) -> str:
             f"**{_md(outcome.task.id)}** {_code(case.classname)} {_code(case.name)}",
         ]
         lines += _block(_excerpt(case, MARKDOWN_LINES))
+        lines += [
+            f"{label}: {_code(command)}  " for label, command in rerun_commands(case)
+        ]
     if len(red) > SHOWN_CASES:
         lines += [
             "",
