@@ -21,6 +21,7 @@ from tandem.config import find_root, load_config
 from tandem.crash import one_line, write_crash_log
 from tandem.mask import Masker
 from tandem.model import Step, TandemError
+from tandem.report import github
 from tandem.report.merge import merge_reports
 from tandem.report.summary import task_line, text_summary
 from tandem.workflow import (
@@ -28,6 +29,7 @@ from tandem.workflow import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
     Options,
+    RunResult,
     find_projects,
     run,
 )
@@ -336,11 +338,22 @@ def _run(args: argparse.Namespace) -> int:
         _say(f"tandem: warning: {warning}", sys.stderr)
     _say(f"report: {result.junit}")
     _say(text_summary(result.outcomes, result.elapsed, color))
+    if github.active(os.environ):
+        _on_github(result, _root(args).resolve())
     if result.lost:
         _say(f"tandem: {result.lost}; the report is at {result.junit}", sys.stderr)
     if result.interrupted:
         _say("tandem: interrupted; the report holds what finished", sys.stderr)
     return result.exit_code
+
+
+def _on_github(result: RunResult, root: Path) -> None:
+    """Annotations on the pull request's diff, and the summary on the job's page."""
+    for line in github.annotations(result.outcomes, root):
+        _say(line)
+    problem = github.append_summary(os.environ, result.junit.parent / "summary.md")
+    if problem:
+        _say(f"tandem: warning: {problem}", sys.stderr)
 
 
 def _merge(args: argparse.Namespace) -> int:

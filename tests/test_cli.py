@@ -481,3 +481,28 @@ def test_each_red_test_says_the_commands_that_rerun_it_alone(monorepo, capsys):
     assert "--- FAIL: TestAdd/two_words" in ran[0].stdout
     assert "TestAdd/one" not in ran[0].stdout
     assert "1 failed in" in ran[1].stdout and "passed" not in ran[1].stdout
+
+
+def test_on_github_actions_failures_are_annotations_and_the_summary_lands(
+    monorepo, tmp_path, monkeypatch, capsys
+):
+    go_red = {
+        **GO_GREEN,
+        "calc/calc.go": "package calc\n\n// Add adds.\nfunc Add(a, b int) int { return a - b }\n",
+    }
+    root = monorepo(project_files("gored", go_red))
+    step_summary = tmp_path / "step-summary.md"
+    step_summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    assert main(["--root", str(root), "test"]) == 1
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("::")]
+    # TestAdd and its two subtests; a subtest's annotation points at its failing line.
+    assert lines[0] == "::error title=gored%3Atest gored/calc/TestAdd::Failed"
+    assert lines[1] == (
+        "::error title=gored%3Atest gored/calc/TestAdd/one,"
+        "file=projects/gored/calc/calc_test.go,line=9::calc_test.go:9: bad sum"
+    )
+    assert len(lines) == 3 and "TestAdd/two_words" in lines[2]
+    summary = step_summary.read_text()
+    assert summary.startswith("earlier step\n## ❌") and "gored:test" in summary

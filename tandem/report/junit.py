@@ -144,7 +144,7 @@ def build_report(
 
 def _suite(outcome: Outcome, hostname: str, root: Path | None) -> Suite:
     task = outcome.task
-    prefix = _file_prefix(task.project.path, root)
+    prefix = file_prefix(task.project.path, root)
     properties = (
         ("project", task.project.name),
         ("language", task.project.language),
@@ -156,7 +156,8 @@ def _suite(outcome: Outcome, hostname: str, root: Path | None) -> Suite:
     return Suite(task.id, cases, outcome.duration, timestamp, hostname, properties)
 
 
-def _file_prefix(project: Path, root: Path | None) -> str:
+def file_prefix(project: Path, root: Path | None) -> str:
+    """A project's directory relative to the root, "/"-ended; "" for the root itself."""
     if root is None or not project.is_relative_to(root) or project == root:
         return ""
     return project.relative_to(root).as_posix() + "/"
