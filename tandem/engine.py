@@ -64,11 +64,12 @@ def with_rerun_hints(outcome: Outcome, layout: Layout) -> Outcome:
     if outcome.task.step is not Step.TEST or outcome:
         return outcome
     adapter, project = ADAPTERS[outcome.task.project.language], outcome.task.project
-    cases = tuple(
-        replace(case, properties=(*case.properties, *hints))
-        for case in outcome.cases
-        for hints in [adapter.rerun_hints(project, case, layout) if case.red else ()]
-    )
+
+    def hinted(case: TestCase) -> TestCase:
+        hints = adapter.rerun_hints(project, case, layout)
+        return replace(case, properties=(*case.properties, *hints))
+
+    cases = tuple(hinted(case) if case.red else case for case in outcome.cases)
     return replace(outcome, cases=cases)
 
 

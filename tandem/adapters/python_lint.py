@@ -41,21 +41,26 @@ def format_command(project: Project, ctx: Context, user: tuple[str, ...]) -> Com
     return Command(argv, project.path, _tool_env(ctx))
 
 
+# Copies of other people's code, which go fmt and go vet also leave alone.
+VENDORED = ("vendor", "third_party")
+
+
 def _nested(project: Project) -> list[str]:
     return [p.relative_to(project.path).as_posix() for p in project.nested]
 
 
 def _ruff_excludes(project: Project) -> tuple[str, ...]:
-    """Other projects inside this one are theirs to check (ruff adds these to its config's)."""
-    return tuple(w for path in _nested(project) for w in ("--extend-exclude", path))
+    """Other projects inside this one are theirs to check, and vendored code is nobody's
+    (ruff adds these to its config's; a bare name excludes that directory at any depth).
+    """
+    paths = (*VENDORED, *_nested(project))
+    return tuple(w for path in paths for w in ("--extend-exclude", path))
 
 
 def _black_excludes(project: Project) -> tuple[str, ...]:
     """The same for black, whose command line replaces its config's `extend-exclude`."""
-    nested = _nested(project)
-    if not nested:
-        return ()
-    ours = "|".join(f"^/{re.escape(path)}/" for path in nested)
+    nested = (f"^/{re.escape(path)}/" for path in _nested(project))
+    ours = "|".join((f"/({'|'.join(VENDORED)})/", *nested))
     theirs = pyproject.black_extend_exclude(project.path)
     # black reads a regex with a newline as verbose: keep theirs on lines of its own.
     merged = f"(?:\n{theirs}\n)|{ours}" if "\n" in theirs else f"(?:{theirs})|{ours}"

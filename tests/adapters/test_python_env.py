@@ -360,7 +360,9 @@ def test_a_uv_workspace_member_gets_its_sibling_and_the_workspace_lock(
 
 
 @pytest.mark.parametrize("tool", ["black", "ruff"])
-def test_fmt_and_vet_leave_nested_projects_to_themselves(tmp_path: Path, tool) -> None:
+def test_fmt_and_vet_leave_nested_projects_and_vendored_code_alone(
+    tmp_path: Path, tool
+) -> None:
     black = '\n[tool.black]\nextend-exclude = "^/generated/"\n'
     black += '\n[tool.ruff]\nextend-exclude = ["generated"]\n'
     files = {
@@ -368,6 +370,8 @@ def test_fmt_and_vet_leave_nested_projects_to_themselves(tmp_path: Path, tool) -
         "generated/gen.py": "import os\nx=1\n",
         "inner/pyproject.toml": pyproject("inner"),
         "inner/mod.py": "import os\nx=1\n",
+        "src/outer/vendor/copied.py": "import os\nx=1\n",
+        "third_party/lib.py": "import os\nx=1\n",
     }
     path = write_tree(tmp_path / "outer", files)
     outer = dataclasses.replace(project(path), nested=(path / "inner",), formatter=tool)
