@@ -58,6 +58,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def bench_incremental(session: nox.Session) -> None:
+    """Time no-op and one-change re-runs, Tandem beside Turborepo (turbo comes from npm)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks.incremental", *session.posargs)
+
+
+@nox.session
 def realworld(session: nox.Session) -> None:
     """Run Tandem on pinned real projects; compare its test counts with their own tools'."""
     session.install("-e", ".")

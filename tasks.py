@@ -31,10 +31,18 @@ def list_projects(c):
     _tandem("list")
 
 
-@task(iterable=["project"], help={"project": "only this project (repeatable)"})
-def check(c, project=None):
+@task(
+    iterable=["project"],
+    help={
+        "project": "only this project (repeatable)",
+        "changed-since": "only the projects changed since this git ref (and their dependents)",
+        "no-cache": "run every task, even those the cache could replay",
+    },
+)
+def check(c, project=None, changed_since=None, no_cache=False):
     """Build, format-check, vet and test every project; write reports/junit.xml."""
-    _tandem("check", *_projects(project))
+    since = ["--changed-since", changed_since] if changed_since else []
+    _tandem("check", *_projects(project), *since, *(["--no-cache"] if no_cache else []))
 
 
 @task(iterable=["project"], help={"project": "only this project (repeatable)"})

@@ -8,21 +8,18 @@ code 3, with its traceback in a crash log. Output to a reader that went away (`t
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from tandem.config import find_root, load_config
-from tandem.crash import one_line, write_crash_log
 from tandem.mask import Masker
-from tandem.model import Step, TandemError
+from tandem.model import Project, Step, TandemError
 from tandem.report import github
-from tandem.report.merge import merge_reports
 from tandem.report.summary import task_line, text_summary
 from tandem.workflow import (
     EXIT_CRASH,
@@ -30,9 +27,14 @@ from tandem.workflow import (
     EXIT_USAGE,
     Options,
     RunResult,
+    default_junit,
     find_projects,
     run,
+    selection,
 )
+
+if TYPE_CHECKING:
+    from tandem import affected
 
 STEP_COMMANDS = {
     "check": tuple(Step),
@@ -87,6 +89,8 @@ def _silence(stream: TextIO) -> None:
 
 def _crashed(error: Exception, args: argparse.Namespace) -> int:
     """Exit code 3 for an error Tandem did not expect: one line, the traceback in a log."""
+    from tandem.crash import one_line, write_crash_log  # only ever needed here
+
     state, masker = _crash_context(args)
     log = write_crash_log(error, state, masker)
     where = f"the traceback is in {log}" if log else "no crash log could be written"
@@ -127,12 +131,23 @@ environment:
 """
 
 
-def _version() -> str:
-    """Tandem's installed version."""
-    try:
-        return importlib.metadata.version("tandem")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
+class _Version(argparse.Action):
+    """`--version`: the installed version, looked up only when asked (the look-up is slow)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, help="print the version", **kwargs
+        )
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        import importlib.metadata
+
+        try:
+            version = importlib.metadata.version("tandem")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
+        _say(f"tandem {version}")
+        parser.exit(0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -151,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"tandem {_version()}")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     listing = sub.add_parser(
         "list",
@@ -160,6 +175,12 @@ def _parser() -> argparse.ArgumentParser:
         description="List the projects found under the root, their language and what they need.",
     )
     listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="only the projects that changes since the merge base of REF and HEAD reach "
+        "(uncommitted and untracked files too), each with why",
+    )
     listing.set_defaults(handler=_list)
     for name, steps in STEP_COMMANDS.items():
         _step_parser(sub, root, name, steps)
@@ -221,6 +242,18 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
         choices=("strict", "extended"),
         default="strict",
         help="strict validates against Jenkins' junit-10.xsd; extended adds file/line",
+    )
+    step.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="run every task, even those whose inputs are unchanged since a green run",
+    )
+    step.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="only the projects changed since the merge base with the git REF, and those "
+        "that need them",
     )
     step.add_argument(
         "--no-wait",
@@ -288,24 +321,50 @@ def _root(args: argparse.Namespace) -> Path:
 
 def _list(args: argparse.Namespace) -> int:
     root = _root(args).resolve()
-    _, found = find_projects(root)
+    config, found = find_projects(root)
     for warning in found.warnings:
         _say(f"tandem: warning: {warning}", sys.stderr)
-    rows = [
-        {
-            "name": p.name,
-            "language": p.language,
-            "path": _shown(p.path, root),
-            "needs": list(p.needs),
-        }
-        for p in found.projects
-    ]
+    picked = selection(root, config, found, args.changed_since, default_junit(root))
+    reasons = picked.chosen if picked else dict.fromkeys(p.name for p in found.projects)
+    rows = [_row(p, root, reasons[p.name]) for p in found.projects if p.name in reasons]
     if args.json:
         _say(json.dumps(rows, indent=2))
+    width = max((len(row["path"]) for row in rows), default=0)
     for row in rows if not args.json else ():
-        needs = f"  needs {', '.join(row['needs'])}" if row["needs"] else ""
-        _say(f"{row['name']:<24} {row['language']:<8} {row['path']}{needs}")
+        _say(_listed(row, width))
+    if picked:
+        _say(_left_out(picked), sys.stderr)
     return 0
+
+
+def _row(project: Project, root: Path, reason: str | None) -> dict[str, Any]:
+    """A project as `list --json` gives it; with why it was chosen when a change chose it."""
+    row = {
+        "name": project.name,
+        "language": project.language,
+        "path": _shown(project.path, root),
+        "needs": list(project.needs),
+    }
+    return row if reason is None else {**row, "reason": reason}
+
+
+def _listed(row: Mapping[str, Any], width: int) -> str:
+    """A project's line: what it needs; or, when a change chose it, why (paths padded to `width`)."""
+    head = f"{row['name']:<24} {row['language']:<8} "
+    if "reason" in row:
+        return f"{head}{row['path']:<{width}}  {row['reason']}"
+    needs = f"  needs {', '.join(row['needs'])}" if row["needs"] else ""
+    return f"{head}{row['path']}{needs}"
+
+
+def _left_out(picked: affected.Selection) -> str:
+    """The closing line of an affected-only listing: what it left out, since which commit."""
+    count = len(picked.left_out)
+    since = f"since {picked.ref} ({picked.base[:7]})"
+    if not count:
+        return f"left out no projects: every one is affected {since}"
+    noun = "project" if count == 1 else "projects"
+    return f"left out {count} {noun} unaffected {since}: {', '.join(picked.left_out)}"
 
 
 def _shown(path: Path, root: Path) -> str:
@@ -327,6 +386,8 @@ def _run(args: argparse.Namespace) -> int:
         retries=getattr(args, "retries", 0),
         wait=args.wait,
         test_args=tuple(getattr(args, "test_args", ())),
+        cache=args.cache,
+        changed_since=args.changed_since,
     )
     result = run(
         _root(args),
@@ -357,6 +418,8 @@ def _on_github(result: RunResult, root: Path) -> None:
 
 
 def _merge(args: argparse.Namespace) -> int:
+    from tandem.report.merge import merge_reports  # only `tandem merge` reads reports
+
     masker = Masker.from_env(os.environ)
     merge_reports(args.output, args.inputs, flavour=args.junit_flavor, masker=masker)
     _say(f"merged {len(args.inputs)} reports into {args.output}")

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from tandem import tomlfile
 from tandem.model import Step, TandemError
 
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_OUTPUT = ".tandem/dist"
 DEFAULT_STATE = ".tandem"
+DEFAULT_CACHE_MB = 2048
 TOP_KEYS = (
     "include",
     "exclude",
@@ -29,6 +31,8 @@ TOP_KEYS = (
     "output",
     "state",
     "secrets",
+    "cache-size",
+    "env",
 )
 PROJECT_KEYS = (
     "needs",
@@ -39,6 +43,7 @@ PROJECT_KEYS = (
     "test-requires",
     "formatter",
     "retries",
+    "env",
 )
 FORMATTERS = ("black", "ruff")
 
@@ -55,6 +60,7 @@ class Override:
     test_requires: tuple[str, ...] = ()
     formatter: str | None = None
     retries: int | None = None
+    env: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class Config:
     state: str = DEFAULT_STATE  # environments and durations kept between runs
     overrides: Mapping[str, Override] = field(default_factory=dict)
     secrets: tuple[str, ...] = ()  # environment variables whose values are masked
+    cache_size: int = DEFAULT_CACHE_MB * 1024 * 1024  # bytes the result cache may hold
+    env: tuple[str, ...] = ()  # variables (or globs) every project's results depend on
 
 
 def find_root(start: Path) -> Path:
@@ -98,7 +106,7 @@ def load_config(root: Path) -> Config:
     if not path.is_file():
         return Config()
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomlfile.load(path)
     except UnicodeDecodeError as exc:
         raise TandemError(
             f"{path} is not valid UTF-8 (byte {exc.start}); save it as UTF-8"
@@ -134,7 +142,18 @@ def parse_config(table: Mapping[str, Any], where: str = "[tool.tandem]") -> Conf
             for name, value in _project_tables(table).items()
         },
         secrets=_names(table.get("secrets", []), f"{where} secrets"),
+        cache_size=_megabytes(table.get("cache-size", DEFAULT_CACHE_MB), where),
+        env=_strings(table.get("env", []), f"{where} env"),
     )
+
+
+def _megabytes(value: Any, where: str) -> int:
+    """`cache-size`, a whole number of MiB, in bytes."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TandemError(
+            f"{where} cache-size must be a whole number of MiB of at least 1, not {value!r}"
+        )
+    return value * 1024 * 1024
 
 
 def _include(table: Mapping[str, Any], where: str) -> tuple[str, ...]:
@@ -212,6 +231,7 @@ def _override(table: Any, where: str) -> Override:
         ),
         formatter=_formatter(table.get("formatter"), f"{where} formatter"),
         retries=_retries(table.get("retries"), f"{where} retries"),
+        env=_strings(table.get("env", []), f"{where} env"),
     )
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tandem import manifest
+from tandem import manifest, tomlfile
 from tandem.adapters import ADAPTERS
 from tandem.config import Config, Override
 from tandem.model import Project, TandemError
@@ -107,7 +107,7 @@ def _python_marker(path: Path, files: frozenset[str]) -> str | None:
 def describes_project(pyproject: Path) -> bool:
     """True unless the pyproject.toml holds tool settings alone."""
     try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        document = tomlfile.load(pyproject)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return True  # broken: the build step says how, rather than a silent pass-over
     tool = document.get("tool")
@@ -163,6 +163,7 @@ def _project(
         test_requires=override.test_requires,
         formatter=override.formatter,
         retries=override.retries,
+        env=(*config.env, *override.env),
         nested=_inside(path, by_path),
     )
     return project, problem

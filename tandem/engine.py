@@ -1,22 +1,35 @@
-"""Stage 3's glue: a task becomes commands through its adapter, runs, and is judged into an Outcome."""
+"""Stage 3: the plan runs on an event loop; a task becomes commands through its adapter, runs,
+and is judged into an Outcome.
+
+The function the scheduler calls is a chain of wrappers, outermost first: a broken project's
+task is refused; the cache replays a task it knows (`tandem.cache.replay`); secrets are masked;
+failed tests are rerun (`tandem.retry`); the task runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tandem import history
 from tandem.adapters import ADAPTERS, Adapter
 from tandem.adapters.base import Refusal, describe, error_case
+from tandem.cache import stamps
+from tandem.cache.replay import Cache, cached
+from tandem.mask import Masker
 from tandem.model import (
     INTERRUPTED,
     Command,
     Context,
+    Execute,
     Layout,
     Outcome,
     ProcessResult,
@@ -25,38 +38,146 @@ from tandem.model import (
     Task,
     TestCase,
     Verdict,
+    case_for,
+    step_case,
     utcnow,
 )
 from tandem.retry import Round, with_retries
 from tandem.run import run_commands, run_process
-from tandem.schedule import Execute, step_case
+from tandem.schedule import Budget, ProcStatGauge, run_plan
+
+if TYPE_CHECKING:
+    from tandem.workflow import Options, Setup
 
 Properties = tuple[tuple[str, str], ...]
+OnDone = Callable[[Outcome], None]
 
 
-def executor(
-    layout: Layout,
-    timeout: float,
-    *,
-    fix: bool = False,
-    retries: int = 0,
-    on_done: Callable[[Outcome], None] | None = None,
+def run_all(
+    setup: Setup, options: Options, cache: Cache | None, on_done: OnDone | None
+) -> tuple[list[Outcome], bool, str]:
+    """Run the plan: the outcomes; whether the run was interrupted; a warning if durations were lost."""
+    return asyncio.run(_run_all(setup, options, cache, on_done))
+
+
+async def _run_all(
+    setup: Setup, options: Options, cache: Cache | None, on_done: OnDone | None
+) -> tuple[list[Outcome], bool, str]:
+    known = history.load_durations(setup.where.state)
+    stop = asyncio.Event()
+    _on_signals(stop)
+    jobs = options.jobs or setup.config.jobs
+    outcomes = await run_plan(
+        setup.tasks,
+        _chain(setup, options, cache, on_done),
+        Budget.for_machine(jobs),
+        priority=history.critical_path(setup.tasks, known),
+        fail_fast=options.fail_fast,
+        gauge=None if jobs else ProcStatGauge(),
+        stop=stop,
+    )
+    saved = history.save_durations(setup.where.state, known, outcomes)
+    if cache is not None and cache.kept:
+        cache.store.evict()
+    return outcomes, stop.is_set(), saved
+
+
+def _chain(
+    setup: Setup, options: Options, cache: Cache | None, on_done: OnDone | None
 ) -> Execute:
-    """The function the scheduler calls to run one task with the slots it holds."""
+    """The wrappers around the run of a task, outermost first (see the module's docstring)."""
+    timeout = options.timeout or setup.config.timeout
+    where = setup.where
+    execute = executor(where, timeout, fix=options.fix, retries=options.retries)
+    execute = _masked(execute, setup.masker)
+    if cache is not None:
+        execute = cached(execute, cache)
+    return _refusing(execute, setup.found.broken, on_done)
 
-    async def run(task: Task, slots: int) -> Outcome:
-        return await run_task(task, layout, slots, task.project.timeout or timeout, fix)
 
-    # Reruns wrap the run, and on_done sees the outcome they leave.
-    retrying = with_retries(run, partial(rerun_failed, layout), retries, timeout)
+def _masked(execute: Execute, masker: Masker) -> Execute:
+    """Secrets masked before anyone, the cache included, sees an outcome."""
 
-    async def execute(task: Task, slots: int) -> Outcome:
-        outcome = with_rerun_hints(await retrying(task, slots), layout)
+    async def masked(task: Task, slots: int) -> Outcome:
+        return masker.outcome(await execute(task, slots))
+
+    return masked
+
+
+def _refusing(
+    execute: Execute, broken: Mapping[str, str], on_done: OnDone | None
+) -> Execute:
+    """A broken project's tasks are one error case each; everyone hears of each outcome."""
+
+    async def refusing(task: Task, slots: int) -> Outcome:
+        problem = broken.get(task.project.name)
+        outcome = (
+            case_for(task, Verdict.ERROR, "tandem.project", f"not run: {problem}")
+            if problem
+            else await execute(task, slots)
+        )
         if on_done:
             on_done(outcome)
         return outcome
 
+    return refusing
+
+
+def _on_signals(stop: asyncio.Event) -> None:
+    """Ctrl-C, SIGTERM and SIGHUP stop the run cleanly instead of killing Tandem mid-write."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread, or no signals on this platform
+
+
+def executor(
+    layout: Layout, timeout: float, *, fix: bool = False, retries: int = 0
+) -> Execute:
+    """Run one task with the slots it holds: reruns of failed tests, hints, tool versions."""
+    versions = _Versions(layout.root)
+
+    async def run(task: Task, slots: int) -> Outcome:
+        return await run_task(task, layout, slots, task.project.timeout or timeout, fix)
+
+    retrying = with_retries(run, partial(rerun_failed, layout), retries, timeout)
+
+    async def execute(task: Task, slots: int) -> Outcome:
+        probing = versions.start(task.project.language)
+        outcome = with_rerun_hints(await retrying(task, slots), layout)
+        return await versions.merged(outcome, probing)
+
     return execute
+
+
+class _Versions:
+    """Tool versions per language, probed once, when the first task of the language runs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.probes: dict[str, asyncio.Future[Properties]] = {}
+
+    def start(self, language: str) -> asyncio.Future[Properties]:
+        if language not in self.probes:
+            probe = probe_versions(self.root, language)
+            self.probes[language] = asyncio.ensure_future(probe)
+        return self.probes[language]
+
+    async def merged(
+        self, outcome: Outcome, probing: asyncio.Future[Properties]
+    ) -> Outcome:
+        """The language's versions, overridden by what the task itself reported."""
+        if outcome.interrupted and not probing.done():
+            return outcome  # the run is stopping: no waiting for a probe
+        try:
+            probed = await asyncio.shield(probing)
+        except asyncio.CancelledError:
+            asyncio.current_task().uncancel()
+            return outcome
+        properties = {**dict(probed), **dict(outcome.properties)}
+        return replace(outcome, properties=tuple(properties.items()))
 
 
 def with_rerun_hints(outcome: Outcome, layout: Layout) -> Outcome:
@@ -151,6 +272,7 @@ async def _judged(
         case = error_case(project, refused.tool, refused.kind, refused.message)
         return (case,), ()
     results = await run_commands(commands, ctx.timeout)
+    stamps.record(results)
     return _judge(adapter, task, results, ctx), properties + _cut(results)
 
 
@@ -184,18 +306,14 @@ def _with_env(command: Command, layout: Layout) -> Command:
     return replace(command, env=env)
 
 
-async def probe_versions(root: Path, languages: Iterable[str]) -> dict[str, Properties]:
-    """Tool versions per language, as report properties (`missing` for a tool not found)."""
-    probes = {
-        (language, key): command
-        for language in sorted(set(languages))
-        for key, command in ADAPTERS[language].versions(root).items()
-    }
+async def probe_versions(root: Path, language: str) -> Properties:
+    """A language's tool versions, as report properties (`missing` for a tool not found)."""
+    probes = ADAPTERS[language].versions(root)
     deadline = time.monotonic() + 60
     results = await asyncio.gather(*(run_process(c, deadline) for c in probes.values()))
-    found: dict[str, list[tuple[str, str]]] = {}
-    for (language, key), result in zip(probes, results):
-        lines = (result.stdout or result.stderr).strip().splitlines()
-        value = lines[0].strip() if result.returncode == 0 and lines else "missing"
-        found.setdefault(language, []).append((key, value))
-    return {language: tuple(pairs) for language, pairs in found.items()}
+    return tuple((key, _first_line(result)) for key, result in zip(probes, results))
+
+
+def _first_line(result: ProcessResult) -> str:
+    lines = (result.stdout or result.stderr).strip().splitlines()
+    return lines[0].strip() if result.returncode == 0 and lines else "missing"

@@ -38,12 +38,15 @@ def save_durations(
     state: Path, known: Mapping[str, float], outcomes: Sequence[Outcome]
 ) -> str:
     """Record this run's task durations beside the known ones (atomically); a warning if it cannot."""
+    ran = [o for o in outcomes if not o.replayed]
+    if not ran:
+        return ""  # nothing new to learn: a no-op run writes nothing
     merged = {
         **known,
         # An interrupted task's time says nothing of how long it takes.
         **{
             o.task.id: round(o.duration, 3)
-            for o in outcomes
+            for o in ran
             if o.duration > 0 and not o.interrupted
         },
     }

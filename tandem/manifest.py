@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tandem import tomlfile
+
 PYPROJECT = "pyproject.toml"
 
 
@@ -77,7 +79,7 @@ def problem(path: Path) -> str:
     if not file.is_file():
         return ""
     try:
-        document = tomllib.loads(file.read_text(encoding="utf-8"))
+        document = tomlfile.load(file)
     except UnicodeDecodeError:
         return f"{PYPROJECT} is not valid UTF-8; save it as UTF-8"
     except OSError as exc:

@@ -7,12 +7,14 @@ Everything here is a frozen value passed between the four stages
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 INTERRUPTED = "tandem.interrupted"  # the type of a case that an interrupt cut short
+UNAFFECTED = "tandem.unaffected"  # the type of a case `--changed-since` left out
+CACHED = "tandem.cached"  # the suite property of a replayed outcome: the key it was kept under
 
 
 class TandemError(Exception):
@@ -62,6 +64,9 @@ class Project:
     formatter: str | None = None  # "black" or "ruff"; None: the adapter's default
     retries: int | None = None  # reruns of failed tests; None: as `--retries` says
     nested: tuple[Path, ...] = ()  # other projects' directories inside this one
+    env: tuple[
+        str, ...
+    ] = ()  # environment variables (or globs) that can change results
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,14 @@ class Layout:
 
 
 @dataclass(frozen=True)
+class Output:
+    """A directory a build leaves for the tasks after it."""
+
+    path: Path
+    portable: bool  # plain files a copy restores (binaries, wheels); not an environment
+
+
+@dataclass(frozen=True)
 class Command:
     """One process to run: data only; `tandem.run` is the one module that spawns it."""
 
@@ -82,26 +95,44 @@ class Command:
     env: Mapping[str, str] = field(
         default_factory=dict
     )  # added to the inherited environment
-    stamp: Path | None = None  # written by the runner when the command exits 0
+    stamp: Path | None = (
+        None  # recorded (`tandem.cache.stamps`) when the command ends normally
+    )
     purpose: str = (
         ""  # what the command is for, said when it fails ("create the environment")
     )
+    normal: tuple[int, ...] = (0,)  # exit codes after which the next command still runs
 
 
 @dataclass(frozen=True)
 class ProcessResult:
-    """What one command did."""
+    """What one command did, with the command itself."""
 
-    argv: tuple[str, ...]
+    command: Command
     returncode: int
     stdout: str = ""
     stderr: str = ""
     duration: float = 0.0
     timed_out: bool = False
     missing: bool = False  # argv[0] was not found
-    purpose: str = ""  # the purpose of the command that ran
     cut: int = 0  # bytes dropped from the middle of the output (a line marks where)
     interrupted: bool = False  # Tandem was interrupted while the command ran
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """The command line that ran."""
+        return self.command.argv
+
+    @property
+    def purpose(self) -> str:
+        """What the command was for."""
+        return self.command.purpose
+
+    @property
+    def ended_normally(self) -> bool:
+        """Exited with one of its command's normal codes, in time and uninterrupted."""
+        timely = not (self.timed_out or self.interrupted)
+        return timely and self.returncode in self.command.normal
 
     @property
     def output(self) -> str:
@@ -210,5 +241,32 @@ class Outcome:
         """Cut short by Ctrl-C, SIGTERM or SIGHUP: one of its cases says so."""
         return any(case.type == INTERRUPTED for case in self.cases)
 
+    @property
+    def replayed(self) -> bool:
+        """Not run this time: replayed from the cache."""
+        return any(name == CACHED for name, _ in self.properties)
+
     def __bool__(self) -> bool:
         return self.status not in (Status.FAILED, Status.ERROR)
+
+
+def step_case(task: Task, verdict: Verdict, kind: str, message: str) -> TestCase:
+    """A `[step]` case saying why a task did not run, or what cut it short."""
+    name = f"[{task.step.value}]"
+    return TestCase(
+        task.project.name,
+        name,
+        verdict=verdict,
+        type=kind,
+        message=message,
+        text=message,
+    )
+
+
+def case_for(task: Task, verdict: Verdict, kind: str, message: str) -> Outcome:
+    """An outcome for a task that did not run: one `[step]` case saying why."""
+    return Outcome(task, (step_case(task, verdict, kind, message),))
+
+
+# Runs one task with the CPU slots it holds: what the scheduler calls, and what wrappers wrap.
+Execute = Callable[[Task, int], Awaitable[Outcome]]

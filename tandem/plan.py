@@ -45,6 +45,11 @@ def make_plan(
     )
 
 
+def matching(projects: Sequence[Project], named: Iterable[str]) -> set[str]:
+    """The names of the projects named, exactly or by glob; a TandemError for one that finds none."""
+    return _check_names({p.name: p for p in projects}, named)
+
+
 def _check_names(by_name: dict[str, Project], named: Iterable[str]) -> set[str]:
     """The projects named, each name exact or a glob (`svc-*`); one that finds none is an error."""
     chosen: set[str] = set()

@@ -16,8 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import NamedTuple
 
-from tandem.model import Attempt, Outcome, Step, Task, TestCase, Verdict
-from tandem.schedule import Execute
+from tandem.model import Attempt, Execute, Outcome, Step, Task, TestCase, Verdict
 
 MIN_BUDGET = 1.0  # seconds: no round starts with less time left than this
 UNREPORTED = "the rerun did not report this test"

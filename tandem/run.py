@@ -89,9 +89,7 @@ async def run_process(
 def _missing(command: Command, exc: OSError) -> ProcessResult:
     """A command that could not start: code 127, as a shell says, with the reason."""
     message = f"{command.argv[0]}: {exc.strerror}"
-    return ProcessResult(
-        command.argv, 127, stderr=message, missing=True, purpose=command.purpose
-    )
+    return ProcessResult(command, 127, stderr=message, missing=True)
 
 
 async def _spawn(
@@ -179,20 +177,17 @@ def _result(
     start: float,
     ended: tuple[bool, bool],
 ) -> ProcessResult:
-    """What the command did; its stamp is written only when it exited 0 in time, uninterrupted."""
+    """What the command did."""
     stdout, cut_out = pipes.captures[1].text()
     stderr, cut_err = pipes.captures[2].text()
     timed_out, interrupted = ended
-    if code == 0 and not any(ended) and command.stamp is not None:
-        command.stamp.write_text(" ".join(command.argv))
     return ProcessResult(
-        command.argv,
+        command,
         code if code is not None else -signal.SIGKILL,
         stdout,
         stderr,
         time.monotonic() - start,
         timed_out,
-        purpose=command.purpose,
         cut=cut_out + cut_err,
         interrupted=interrupted,
     )
@@ -228,15 +223,16 @@ def _release(watchdog: subprocess.Popen) -> None:
 async def run_commands(
     commands: Sequence[Command], timeout: float, policy: StopPolicy = STOP
 ) -> tuple[ProcessResult, ...]:
-    """Run commands in order, within one timeout, until one exits non-zero, times out or is
-    interrupted (cancelled: no further command starts, and the results end with its own).
+    """Run commands in order, within one timeout, until one exits with a code its command does
+    not call normal, times out or is interrupted (cancelled: no further command starts, and the
+    results end with its own).
     """
     deadline = time.monotonic() + timeout
     results: list[ProcessResult] = []
     for command in commands:
         result = await run_process(command, deadline, policy)
         results.append(result)
-        if result.returncode != 0 or result.timed_out or result.interrupted:
+        if not result.ended_normally:
             break
     return tuple(results)
 

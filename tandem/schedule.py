@@ -13,12 +13,19 @@ from __future__ import annotations
 import asyncio
 import os
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tandem.model import INTERRUPTED, Outcome, Step, Task, TestCase, Verdict
+from tandem.model import (
+    INTERRUPTED,
+    Execute,
+    Outcome,
+    Step,
+    Task,
+    Verdict,
+    case_for,
+)
 
-Execute = Callable[[Task, int], Awaitable[Outcome]]
 POLL = 0.5  # seconds between looks at the CPU while every slot is held
 WIDE = 3.0  # seconds a test task must be expected to take before it gets more than one slot
 
@@ -59,24 +66,6 @@ class ProcStatGauge:
         if now is None or last is None or now[1] <= last[1]:
             return 0.0
         return (now[0] - last[0]) / (now[1] - last[1]) * (os.cpu_count() or 1)
-
-
-def step_case(task: Task, verdict: Verdict, kind: str, message: str) -> TestCase:
-    """A `[step]` case saying why a task did not run, or what cut it short."""
-    name = f"[{task.step.value}]"
-    return TestCase(
-        task.project.name,
-        name,
-        verdict=verdict,
-        type=kind,
-        message=message,
-        text=message,
-    )
-
-
-def case_for(task: Task, verdict: Verdict, kind: str, message: str) -> Outcome:
-    """An outcome for a task that did not run: one `[step]` case saying why."""
-    return Outcome(task, (step_case(task, verdict, kind, message),))
 
 
 async def run_plan(

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tandem import history
+from tandem.cache import keys
+from tandem.cache.files import scan
+from tandem.cache.keys import Settings
+from tandem.cache.replay import Cache, replay_all
+from tandem.cache.store import Store
 from tandem.config import Config, load_config
 from tandem.discover import Discovery, discover
-from tandem.engine import executor, probe_versions
 from tandem.lock import run_lock
 from tandem.mask import Masker
-from tandem.model import Layout, Outcome, Step, TandemError, Task, Verdict
-from tandem.plan import make_plan, with_test_args
+from tandem.model import (
+    UNAFFECTED,
+    Layout,
+    Outcome,
+    Project,
+    Step,
+    TandemError,
+    Task,
+    Verdict,
+    case_for,
+)
+from tandem.plan import make_plan, matching, with_test_args
 from tandem.report import files
 from tandem.report.junit import write_junit
 from tandem.report.summary import markdown_summary
-from tandem.schedule import Budget, Execute, ProcStatGauge, case_for, run_plan
+
+if TYPE_CHECKING:
+    from tandem.affected import Selection
+
+CACHE = "cache"  # under the state directory
 
 EXIT_OK, EXIT_RED, EXIT_USAGE, EXIT_CRASH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -41,6 +57,8 @@ class Options:
     retries: int = 0  # reruns of failed tests, for projects without a `retries` setting
     wait: bool = True  # for another run on the same root; False: a usage error at once
     test_args: tuple[str, ...] = ()  # after `--`: handed to every test tool
+    cache: bool = True  # replay tasks whose inputs are unchanged; False: run everything
+    changed_since: str | None = None  # a git ref: only the projects changed since it
 
 
 @dataclass(frozen=True)
@@ -92,6 +110,8 @@ class Setup:
     found: Discovery
     tasks: tuple[Task, ...]
     masker: Masker
+    selection: Selection | None = None  # with `--changed-since`
+    left_out: tuple[Outcome, ...] = ()  # a skipped case per task it left out
 
 
 def run(
@@ -105,7 +125,8 @@ def run(
     with run_lock(setup.where.state, wait=options.wait, on_wait=on_wait or _quiet):
         files.set_aside(junit)
         start = time.monotonic()
-        outcomes, interrupted, saved = asyncio.run(_run_tasks(setup, options, on_done))
+        outcomes, interrupted, saved = run_tasks(setup, options, junit, on_done)
+        outcomes = [*outcomes, *setup.left_out]
         elapsed = time.monotonic() - start
         landing = write_reports(
             junit, outcomes, elapsed, options.flavour, setup.where.root
@@ -120,84 +141,112 @@ def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
     """Everything a run needs before its first task, and the report path, checked writable."""
     config, found = find_projects(root)
     projects = with_test_args(found.projects, options.test_args)
-    tasks = make_plan(projects, options.steps, options.projects)
+    junit = (options.junit or default_junit(root)).resolve()
+    chosen = selection(root, config, found, options.changed_since, junit)
+    named = _named(projects, options.projects, chosen)
+    tasks = make_plan(projects, options.steps, named) if named is not None else ()
     where = layout(root, config)
-    junit = (options.junit or root / "reports" / "junit.xml").resolve()
     files.check_directory(where.state, "state directory")
     files.check_directory(where.output, "output directory")
     files.check_report(junit)
     masker = Masker.from_env(os.environ, config.secrets)
-    return Setup(where, config, found, tasks, masker), junit
+    left_out = _left_out(projects, options.steps, tasks, chosen)
+    return Setup(where, config, found, tasks, masker, chosen, left_out), junit
+
+
+def default_junit(root: Path) -> Path:
+    """Where the report goes unless `--junit` says otherwise."""
+    return root / "reports" / "junit.xml"
+
+
+def selection(
+    root: Path, config: Config, found: Discovery, ref: str | None, junit: Path
+) -> Selection | None:
+    """The projects a change since the git `ref` affects; None when every project counts.
+
+    Tandem's own output, state and report are no change, tracked by git or not.
+    """
+    if ref is None:
+        return None
+    from tandem import affected  # git runs through the event loop: only when asked
+
+    where = layout(root, config)
+    ignored = (where.state, where.output, *files.written(junit))
+    return affected.select(root, found.projects, ref, ignored)
+
+
+def _named(
+    projects: Sequence[Project],
+    patterns: Sequence[str],
+    selection: Selection | None,
+) -> tuple[str, ...] | None:
+    """The projects to plan for: those named (() for all), less those left out; None for none."""
+    if selection is None:
+        return tuple(patterns)
+    wanted = matching(projects, patterns) if patterns else {p.name for p in projects}
+    chosen = tuple(name for name in selection.chosen if name in wanted)
+    return chosen or None
+
+
+def _left_out(
+    projects: Sequence[Project],
+    steps: Sequence[Step],
+    tasks: Sequence[Task],
+    selection: Selection | None,
+) -> tuple[Outcome, ...]:
+    """A skipped `[step]` case for each step a project left out by `--changed-since` would run."""
+    if selection is None:
+        return ()
+    planned = {task.id for task in tasks}
+    why = f"not run: nothing changed since {selection.ref} ({selection.base[:10]}) affects it"
+    return tuple(
+        case_for(task, Verdict.SKIPPED, UNAFFECTED, why)
+        for project in projects
+        if project.name in selection.left_out
+        for task in (Task(project, step) for step in steps if step not in project.skip)
+        if task.id not in planned
+    )
 
 
 def _quiet(message: str) -> None:
     """No one to tell that the run waits."""
 
 
-async def _run_tasks(
-    setup: Setup, options: Options, on_done: Callable[[Outcome], None] | None
+def run_tasks(
+    setup: Setup,
+    options: Options,
+    junit: Path,
+    on_done: Callable[[Outcome], None] | None,
 ) -> tuple[list[Outcome], bool, str]:
-    """The outcomes, masked; whether the run was interrupted; a warning if durations were lost."""
-    known = history.load_durations(setup.where.state)
-    stop = asyncio.Event()
-    _on_signals(stop)
-    # Tool versions are only needed for the report: probe them while the tasks run.
-    languages = {t.project.language for t in setup.tasks}
-    probing = asyncio.ensure_future(probe_versions(setup.where.root, languages))
-    jobs = options.jobs or setup.config.jobs
-    outcomes = await run_plan(
-        setup.tasks,
-        _execute(setup, options, on_done),
-        Budget.for_machine(jobs),
-        priority=history.critical_path(setup.tasks, known),
-        fail_fast=options.fail_fast,
-        gauge=None if jobs else ProcStatGauge(),
-        stop=stop,
-    )
-    saved = history.save_durations(setup.where.state, known, outcomes)
-    versions = await probing
-    outcomes = [
-        replace(o, properties=_merged(versions.get(o.task.project.language, ()), o))
-        for o in outcomes
-    ]
-    return [setup.masker.outcome(o) for o in outcomes], stop.is_set(), saved
+    """Stage 3: the outcomes; whether the run was interrupted; a warning if durations were lost.
+
+    When the cache replays every task, nothing else is loaded: no event loop, no tools.
+    """
+    cache = _cache(setup, options, junit)
+    replayed = replay_all(setup.tasks, cache) if cache else None
+    if replayed is not None:
+        masked = [setup.masker.outcome(outcome) for outcome in replayed]
+        for outcome in masked:
+            (on_done or _quiet)(outcome)
+        return masked, False, ""
+    # The event loop and the tools' commands are loaded only when a task runs.
+    from tandem import engine
+
+    return engine.run_all(setup, options, cache, on_done)
 
 
-def _execute(
-    setup: Setup, options: Options, on_done: Callable[[Outcome], None] | None
-) -> Execute:
-    """Run a task, or refuse one of a broken project; its outcome is masked before anyone sees it."""
+def _cache(setup: Setup, options: Options, junit: Path) -> Cache | None:
+    """The run's cache with every task's key; None with `--no-cache` and for `fmt --fix`."""
+    if not options.cache or options.fix:
+        return None
+    where = setup.where
+    skipped = (where.state, where.output, *files.written(junit))
+    tree = scan(where.root, skipped, where.state / CACHE)
     timeout = options.timeout or setup.config.timeout
-    execute = executor(setup.where, timeout, fix=options.fix, retries=options.retries)
-
-    async def masked(task: Task, slots: int) -> Outcome:
-        problem = setup.found.broken.get(task.project.name)
-        outcome = (
-            case_for(task, Verdict.ERROR, "tandem.project", f"not run: {problem}")
-            if problem
-            else await execute(task, slots)
-        )
-        outcome = setup.masker.outcome(outcome)
-        if on_done:
-            on_done(outcome)
-        return outcome
-
-    return masked
-
-
-def _merged(probed: tuple[tuple[str, str], ...], outcome: Outcome):
-    """The language's probed tool versions, overridden by what the task itself reported."""
-    return tuple({**dict(probed), **dict(outcome.properties)}.items())
-
-
-def _on_signals(stop: asyncio.Event) -> None:
-    """Ctrl-C, SIGTERM and SIGHUP stop the run cleanly instead of killing Tandem mid-write."""
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread, or no signals on this platform
+    settings = Settings(timeout, options.retries)
+    found = setup.found.projects
+    task_keys = keys.task_keys(setup.tasks, found, tree, where.root, settings)
+    return Cache(Store(where.state / CACHE, setup.config.cache_size), task_keys, where)
 
 
 def write_reports(

@@ -26,6 +26,7 @@ TOOL_MODULES = frozenset(
     {
         "test_benchmarks",
         "test_bad_input",
+        "test_cache_runs",
         "test_capture",
         "test_cli",
         "test_engine",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tandem.adapters import python
+from tandem.cache import stamps
 from tandem.model import Command, Context, ProcessResult, Project, Step, TestCase
 from tandem.run import run_commands_sync
 from tests.conftest import write_tree  # noqa: F401 - re-exported for the adapter tests
@@ -68,4 +69,5 @@ def run_step(proj: Project, step: Step, ctx: Context) -> StepRun:
     """Run one step's real commands and judge them."""
     commands = python.commands(proj, step, ctx)
     results = run_commands_sync(commands, timeout=300)
+    stamps.record(results)  # as the engine does after every step
     return StepRun(commands, results, python.judge(proj, step, results, ctx))

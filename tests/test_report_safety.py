@@ -77,9 +77,9 @@ def test_a_run_that_dies_leaves_no_report_in_place_and_a_crash_log(
         raise RuntimeError("scheduler bug holding supersecretvalue\nsecond line")
 
     monkeypatch.setenv("API_TOKEN", "supersecretvalue")
-    monkeypatch.setattr("tandem.workflow.run_plan", broken)
+    monkeypatch.setattr("tandem.engine.run_plan", broken)
     capsys.readouterr()
-    assert main(["--root", str(root), "fmt"]) == 3
+    assert main(["--root", str(root), "fmt", "--no-cache"]) == 3
     err = one_line(capsys.readouterr().err)
     log = root / ".tandem/crash.log"
     assert f"the traceback is in {log}" in err and "supersecretvalue" not in err

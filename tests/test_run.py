@@ -343,15 +343,6 @@ def test_a_second_cancellation_kills_at_once_and_goes_on(tmp_path):
     assert wait_gone(pids(tmp_path / "pids", 1)[0])
 
 
-def test_a_stamp_is_written_only_on_success(tmp_path):
-    good, bad = tmp_path / "good.stamp", tmp_path / "bad.stamp"
-    run_commands_sync([Command((sys.executable, "-c", "pass"), tmp_path, stamp=good)])
-    run_commands_sync(
-        [Command((sys.executable, "-c", "raise SystemExit(1)"), tmp_path, stamp=bad)]
-    )
-    assert good.exists() and not bad.exists()
-
-
 DRIVER = """
 import sys
 from pathlib import Path

@@ -15,6 +15,7 @@ from tandem.model import (
     Command,
     Context,
     Layout,
+    Output,
     ProcessResult,
     Project,
     Step,
@@ -28,6 +29,7 @@ class Adapter(Protocol):
     LANGUAGE: str  # "go", "python"
     MARKER: str  # the file that makes a directory a project of this language
     INSTALL_HINT: str  # said when the toolchain is missing
+    ENV: tuple[str, ...]  # variables (globs) that change what the tools build or report
     TEST_NEEDS_BUILD: (
         bool  # False where the test tool reports build breaks per package itself
     )
@@ -54,6 +56,12 @@ class Adapter(Protocol):
         ctx: Context,
     ) -> tuple[TestCase, ...]:
         """Turn what the commands did into test cases; never green when a tool went red."""
+
+    def tools(self, project: Project, step: Step) -> tuple[str, ...]:
+        """The identities of the tools a step runs (`base.identity`), known without running them."""
+
+    def outputs(self, project: Project, layout: Layout) -> tuple[Output, ...]:
+        """The directories a build leaves for the tasks after it."""
 
     def rerun_commands(
         self, project: Project, failed: Sequence[TestCase], ctx: Context

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import shlex
+import shutil
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from tandem.model import INTERRUPTED, ProcessResult, Project, TestCase, Verdict
+from tandem.model import (
+    INTERRUPTED,
+    Layout,
+    Output,
+    ProcessResult,
+    Project,
+    TestCase,
+    Verdict,
+)
 
 TAIL_LINES = 60
 Properties = tuple[tuple[str, str], ...]
@@ -23,6 +34,28 @@ class Refusal(Exception):
 def basic_properties(project: Project, step: object, ctx: object) -> Properties:
     """No report properties beyond the language's probed tool versions."""
     return ()
+
+
+@functools.cache
+def identity(path: str | Path) -> str:
+    """A tool or directory as the cache knows it, without running it: real path, size, mtime."""
+    real = os.path.realpath(path)
+    try:
+        st = os.stat(real)
+    except OSError:
+        return f"{path} (missing)"
+    return f"{real} {st.st_size} {st.st_mtime_ns}"
+
+
+def program(name: str) -> str:
+    """The identity of the program `name` on the PATH."""
+    found = shutil.which(name)
+    return identity(found) if found else f"{name} (not on PATH)"
+
+
+def basic_outputs(project: Project, layout: Layout) -> tuple[Output, ...]:
+    """The project's build output directory, plain files a copy restores."""
+    return (Output(layout.output / project.name, portable=True),)
 
 
 def no_reruns(project: Project, failed: object, ctx: object) -> None:

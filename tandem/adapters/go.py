@@ -15,18 +15,11 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tandem.adapters import base, go_work
-from tandem.adapters.go_blame import Source
-from tandem.adapters.go_events import convert
-from tandem.adapters.go_findings import (
-    compile_case,
-    compile_errors,
-    gofmt_cases,
-    lines_of,
-    vet_cases,
-)
 from tandem.adapters.go_work import module_path
+from tandem.lazy import lazy
 from tandem.model import (
     Command,
     Context,
@@ -38,9 +31,34 @@ from tandem.model import (
     Verdict,
 )
 
+if TYPE_CHECKING:
+    from tandem.adapters.go_blame import Source
+
+# Judging loads on first use: a run that replays every task judges nothing.
+go_events = lazy("tandem.adapters.go_events")
+go_findings = lazy("tandem.adapters.go_findings")
+
 LANGUAGE = "go"
 MARKER = "go.mod"
 INSTALL_HINT = "install Go from https://go.dev/dl and put its bin directory on PATH"
+ENV = (
+    "GOFLAGS",
+    "GOOS",
+    "GOARCH",
+    "GOAMD64",
+    "GOARM",
+    "GOARM64",
+    "GO386",
+    "GOEXPERIMENT",
+    "GOTOOLCHAIN",
+    "GOWORK",
+    "GOROOT",
+    "GORACE",
+    "GODEBUG",
+    "CGO_*",
+    "CC",
+    "CXX",
+)
 # go test reports each package that does not compile as [build failed] itself.
 TEST_NEEDS_BUILD = False
 
@@ -83,6 +101,13 @@ def _local_target(line: str) -> str:
 
 
 properties = base.basic_properties
+outputs = base.basic_outputs
+
+
+def tools(project: Project, step: Step) -> tuple[str, ...]:
+    """The go command (gofmt for fmt) on the PATH; GOROOT and GOTOOLCHAIN are in the key's
+    variables and a go.mod `toolchain` line in its files."""
+    return (base.program("gofmt" if step is Step.FMT else "go"),)
 
 
 def versions(root: Path) -> Mapping[str, Command]:
@@ -300,9 +325,10 @@ def _judge_build(
     project: Project, results: Sequence[ProcessResult]
 ) -> tuple[TestCase, ...]:
     last, module = results[-1], module_path(project.path)
-    errors = compile_errors(last.stdout, last.stderr)
+    errors = go_findings.compile_errors(last.stdout, last.stderr)
     return tuple(
-        compile_case(path, text, module, project.name) for path, text in errors.items()
+        go_findings.compile_case(path, text, module, project.name)
+        for path, text in errors.items()
     )
 
 
@@ -313,15 +339,15 @@ def _judge_fmt(
     if (
         "-w" in last.argv
     ):  # fixing: listed files were rewritten; only parse errors remain
-        return gofmt_cases("", last.stderr, project.name)
-    return gofmt_cases(last.stdout, last.stderr, project.name)
+        return go_findings.gofmt_cases("", last.stderr, project.name)
+    return go_findings.gofmt_cases(last.stdout, last.stderr, project.name)
 
 
 def _judge_vet(
     project: Project, results: Sequence[ProcessResult]
 ) -> tuple[TestCase, ...]:
     last = results[-1]
-    return vet_cases(
+    return go_findings.vet_cases(
         last.stdout, last.stderr, project.path, module_path(project.path), project.name
     )
 
@@ -329,7 +355,7 @@ def _judge_vet(
 def _judge_test(
     project: Project, last: ProcessResult, stopped: TestCase | None
 ) -> tuple[TestCase, ...]:
-    return convert(
+    return go_events.convert(
         last.stdout,
         last.stderr,
         last.returncode,
@@ -358,7 +384,7 @@ def _file_lines(top: Path, file: str) -> list[str]:
     if not path.is_relative_to(top):
         return []
     try:
-        return lines_of(path.read_text(encoding="utf-8", errors="replace"))
+        return go_findings.lines_of(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return []
 

@@ -13,9 +13,15 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
+from tandem.lazy import lazy
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+specifiers = lazy("packaging.specifiers")
+versions = lazy("packaging.version")
 
 PYTHON_VERSION_FILE = ".python-version"
 _DIR_VERSION = re.compile(r"^(?:cpython-)?(\d+\.\d+(?:\.\d+)?)(?:[-+].*)?$")
@@ -36,8 +42,8 @@ class Wanted:
             wanted = _DIR_VERSION.match(self.spec)[1].split(".")
             return [str(part) for part in version.release[: len(wanted)]] == wanted
         try:
-            return version in SpecifierSet(self.spec)
-        except InvalidSpecifier:
+            return version in specifiers.SpecifierSet(self.spec)
+        except specifiers.InvalidSpecifier:
             return False
 
 
@@ -103,7 +109,7 @@ def choose(
 def installed() -> list[Interpreter]:
     """Interpreters on this machine, Tandem's own first."""
     own = Interpreter(
-        Path(sys.executable), Version("{}.{}.{}".format(*sys.version_info[:3]))
+        Path(sys.executable), versions.Version("{}.{}.{}".format(*sys.version_info[:3]))
     )
     seen, found = {own.path}, [own]
     for found_one in (*_managed(), *_on_path()):
@@ -113,13 +119,30 @@ def installed() -> list[Interpreter]:
     return found
 
 
-def _managed() -> Iterator[Interpreter]:
-    """pyenv's and uv's installations: one directory per version."""
+def search_dirs() -> tuple[Path, ...]:
+    """Every directory where an interpreter is looked for: installing one changes its mtime."""
+    return (*_managed_homes(), *_path_dirs())
+
+
+def _managed_homes() -> tuple[Path, Path]:
+    """pyenv's and uv's directories of installations."""
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     uv = Path(
         os.environ.get("UV_PYTHON_INSTALL_DIR", Path.home() / ".local/share/uv/python")
     )
-    for home in (pyenv, uv):
+    return pyenv, uv
+
+
+def _path_dirs() -> tuple[Path, ...]:
+    """The PATH's directories and the system's, less pyenv's shims."""
+    dirs = [*os.environ.get("PATH", "").split(os.pathsep), *SYSTEM_DIRS]
+    unique = dict.fromkeys(d for d in dirs if d and "shims" not in Path(d).parts)
+    return tuple(Path(d) for d in unique)
+
+
+def _managed() -> Iterator[Interpreter]:
+    """pyenv's and uv's installations: one directory per version."""
+    for home in _managed_homes():
         for folder in sorted(home.glob("*")) if home.is_dir() else ():
             match = _DIR_VERSION.match(folder.name)
             version = _version(match[1]) if match else None
@@ -129,11 +152,8 @@ def _managed() -> Iterator[Interpreter]:
 
 def _on_path() -> Iterator[Interpreter]:
     """`pythonX.Y` executables on the PATH and in the system directories (not pyenv shims)."""
-    dirs = [*os.environ.get("PATH", "").split(os.pathsep), *SYSTEM_DIRS]
-    for folder in dict.fromkeys(d for d in dirs if d and "shims" not in Path(d).parts):
-        for exe in (
-            sorted(Path(folder).glob("python3.*")) if Path(folder).is_dir() else ()
-        ):
+    for folder in _path_dirs():
+        for exe in sorted(folder.glob("python3.*")) if folder.is_dir() else ():
             match = _EXE_VERSION.match(exe.name)
             version = _version(match[1]) if match else None
             if version:
@@ -142,8 +162,8 @@ def _on_path() -> Iterator[Interpreter]:
 
 def _version(text: str) -> Version | None:
     try:
-        return Version(text)
-    except InvalidVersion:
+        return versions.Version(text)
+    except versions.InvalidVersion:
         return None
 
 

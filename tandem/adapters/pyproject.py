@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from tandem import tomlfile
 from tandem.adapters import precommit, tool_envs, uv_workspace
 
 TEST_NAMES = tool_envs.TEST_NAMES
@@ -43,7 +44,7 @@ _XDIST_FLAGS = re.compile(r"^(-n\S*|--numprocesses(=.*)?|-d|--dist(=.*)?|--tx(=.
 def read_pyproject(path: Path) -> Mapping[str, Any]:
     """The parsed pyproject.toml of a directory; empty when unreadable (the installer says why)."""
     try:
-        return tomllib.loads((path / "pyproject.toml").read_text(encoding="utf-8"))
+        return tomlfile.load(path / "pyproject.toml")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 

@@ -13,27 +13,28 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tandem.adapters import (
-    base,
-    pyproject,
-    pytest_progress,
-    pytest_xml,
-    python_lint,
-    venv,
-)
+from tandem.adapters import base, interpreters, pyproject, venv
+from tandem.lazy import lazy
 from tandem.model import (
     Command,
     Context,
     Layout,
+    Output,
     ProcessResult,
     Project,
     Step,
     TestCase,
 )
 
+# Judging and the lint commands load on first use: a run that replays every task needs neither.
+pytest_progress = lazy("tandem.adapters.pytest_progress")
+pytest_xml = lazy("tandem.adapters.pytest_xml")
+python_lint = lazy("tandem.adapters.python_lint")
+
 LANGUAGE = "python"
 MARKER = "pyproject.toml"
 INSTALL_HINT = "install Python 3.11+ and Tandem's dependencies (black, ruff, uv)"
+ENV = ("PYTHON*", "UV_*", "PIP_*", "VIRTUAL_ENV")
 TEST_NEEDS_BUILD = True  # pytest runs in the environment that the build step makes
 REPORT = "pytest.xml"
 PYTEST_OPTIONS = (
@@ -48,13 +49,39 @@ PYTEST_OPTIONS = (
 )
 
 local_requirements = pyproject.local_requirements
-formatter = python_lint.formatter
+
+
+def formatter(project: Project) -> str:
+    """The formatter that checks the project: "black" or "ruff"."""
+    return python_lint.formatter(project)
+
 
 _ERROR_LINE = re.compile(r"^\s*(?:error|ERROR)\b.*$", re.MULTILINE)
 _STOPS_EARLY = re.compile(
     r"^(?:-[vqslV]*x[vqslV]*|--exitfirst|--maxfail(?:=\S*)?|--sw(?:-skip)?|--stepwise(?:-skip)?)$"
 )
 _JUNITXML = "--junitxml="
+
+
+def tools(project: Project, step: Step) -> tuple[str, ...]:
+    """uv, and for a build every place an interpreter may come from; black and ruff for fmt/vet.
+
+    Pinned tool versions are in the project's files, which the key covers anyway.
+    """
+    uv = base.identity(venv.UV) if venv.UV else "uv (missing)"
+    if step is Step.BUILD:
+        dirs = (base.identity(d) for d in interpreters.search_dirs())
+        return (uv, base.identity(sys.executable), *dirs)
+    if step is Step.TEST:
+        return ()
+    beside = Path(sys.executable).parent
+    return (uv, base.identity(beside / "black"), base.identity(beside / "ruff"))
+
+
+def outputs(project: Project, layout: Layout) -> tuple[Output, ...]:
+    """The wheel's directory, and the environment the project was installed into."""
+    made = Output(venv.environment(layout.state, project), portable=False)
+    return (*base.basic_outputs(project, layout), made)
 
 
 def versions(root: Path) -> dict[str, Command]:

@@ -12,9 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.version import InvalidVersion, Version
+from tandem.lazy import lazy
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+versions = lazy("packaging.version")
+
 
 SCM_BACKENDS = ("setuptools-scm", "setuptools_scm", "hatch-vcs", "hatch_vcs")
 NO_TAG = "0.1.dev0+tandem"
@@ -83,7 +89,7 @@ def _tag_names(git: Path) -> Iterator[str]:
 
 def _version(tag: str) -> Version | None:
     try:
-        version = Version(tag.rsplit("/", 1)[-1].removeprefix("v"))
-    except InvalidVersion:
+        version = versions.Version(tag.rsplit("/", 1)[-1].removeprefix("v"))
+    except versions.InvalidVersion:
         return None
     return None if version.local else version

@@ -14,13 +14,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from tandem import tomlfile
+from tandem.lazy import lazy
 
 TEST_NAMES = ("test", "tests", "testing", "dev")
 HATCH_ENVS = ("default", "hatch-test", *TEST_NAMES)
 _CONSTRAINT = re.compile(r"^\s*([\^~])\s*(\d+(?:\.\d+)*)\s*$")
 # tox's own pattern for a line that only some environments get: `py312,pytest8: dep`.
 _TOX_FACTORS = re.compile(r"^([\w.!,-]+):\s+(.+)$")
+
+specifier_sets = lazy("packaging.specifiers")
 
 
 def _table(value: Any) -> Mapping[str, Any]:
@@ -43,7 +46,7 @@ def requirements(pyproject: Mapping[str, Any], path: Path) -> tuple[str, ...]:
 def _hatch_config(path: Path) -> Mapping[str, Any]:
     """The project's hatch.toml; empty when there is none."""
     try:
-        return tomllib.loads((path / "hatch.toml").read_text(encoding="utf-8"))
+        return tomlfile.load(path / "hatch.toml")
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 
@@ -135,8 +138,8 @@ def uv_group_marker(pyproject: Mapping[str, Any], group: str) -> str:
 def python_marker(specifiers: str) -> str:
     """A Python version specifier (`>=3.12,<4`) as an environment marker; "" for none."""
     try:
-        found = SpecifierSet(specifiers)
-    except InvalidSpecifier:
+        found = specifier_sets.SpecifierSet(specifiers)
+    except specifier_sets.InvalidSpecifier:
         return ""
     # Sorted: a SpecifierSet has no order, and the environment's digest must not change.
     return " and ".join(

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tandem import tomlfile
+
 PYPROJECT = "pyproject.toml"
 
 
@@ -92,7 +94,7 @@ def _workspace(folder: Path) -> Mapping[str, Any] | None:
 
 def _read(folder: Path) -> Mapping[str, Any]:
     try:
-        return tomllib.loads((folder / PYPROJECT).read_text(encoding="utf-8"))
+        return tomlfile.load(folder / PYPROJECT)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
 

@@ -63,6 +63,12 @@ def check_report(junit: Path) -> None:
     check_directory(junit.parent, "report directory")
 
 
+def written(junit: Path) -> tuple[Path, ...]:
+    """Every file a run writes beside the report: the report, the summary, their previous ones."""
+    mine = (junit, junit.parent / SUMMARY)
+    return (*mine, *(path.with_name(path.name + PREVIOUS) for path in mine))
+
+
 def set_aside(junit: Path) -> None:
     """Move the previous report and summary to `NAME.previous`, so no stale one stays in place."""
     for path in (junit, junit.parent / SUMMARY):
@@ -87,12 +93,13 @@ def land(junit: Path, write: Callable[[Path], None]) -> Landing:
     return Landing(fallback, problem)
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | bytes) -> None:
     """Write `text` to `path` through a temporary file beside it, so no reader sees half."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         os.chmod(name, 0o644)
         os.replace(name, path)
     finally:

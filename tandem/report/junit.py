@@ -9,7 +9,6 @@ character reference) through a temporary file in the target directory.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -383,7 +382,7 @@ def write_junit(
     root: Path | None = None,
 ) -> Report:
     """Write the run's JUnit report to `path` atomically; return the model that was written."""
-    host = socket.gethostname() if hostname is None else hostname
+    host = os.uname().nodename if hostname is None else hostname
     report = build_report(outcomes, elapsed=elapsed, hostname=host, root=root)
     return write_report(path, report, flavour)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from tandem.model import Outcome, Status, TestCase, Verdict
+from tandem.model import UNAFFECTED, Outcome, Status, TestCase, Verdict
 from tandem.report.junit import report_cases
 from tandem.report.text import clean, message_text
 
@@ -57,7 +57,8 @@ def task_line(outcome: Outcome, color: bool = False) -> str:
     """One line for a finished task: verdict, project:step, what its cases add up to, seconds."""
     status = outcome.status
     label = _paint(f"{LABELS[status]:<5}", COLOURS[status], color)
-    return f"{label} {outcome.task.id}  {_detail(outcome)}  {outcome.duration:.2f}s"
+    replayed = " (cached)" if outcome.replayed else ""
+    return f"{label} {outcome.task.id}  {_detail(outcome)}  {outcome.duration:.2f}s{replayed}"
 
 
 def _detail(outcome: Outcome) -> str:
@@ -91,6 +92,30 @@ def totals_line(outcomes: Sequence[Outcome], elapsed: float) -> str:
         f" passed {counts[Verdict.PASSED]}, failures {counts[Verdict.FAILURE]},"
         f" errors {counts[Verdict.ERROR]}, skipped {counts[Verdict.SKIPPED]}"
     )
+
+
+def cache_line(outcomes: Sequence[Outcome]) -> str:
+    """`replayed N of M tasks from the cache`; "" when none was."""
+    replayed = sum(outcome.replayed for outcome in outcomes)
+    ran = [o for o in outcomes if not _left_out(o)]
+    return f"replayed {replayed} of {len(ran)} tasks from the cache" if replayed else ""
+
+
+def left_out_line(outcomes: Sequence[Outcome]) -> str:
+    """`left out N projects: <why>: a, b`, for `--changed-since`; "" when none was."""
+    left = [o for o in outcomes if _left_out(o)]
+    if not left:
+        return ""
+    names = list(dict.fromkeys(o.task.project.name for o in left))
+    why = message_text(left[0].cases[0].message).removeprefix("not run: ")
+    shown = ", ".join(names[:SHOWN_CASES]) + (
+        ", ..." if len(names) > SHOWN_CASES else ""
+    )
+    return f"left out {len(names)} projects ({why}): {shown}"
+
+
+def _left_out(outcome: Outcome) -> bool:
+    return any(case.type == UNAFFECTED for case in outcome.cases)
 
 
 def is_flaky(case: TestCase) -> bool:
@@ -127,8 +152,9 @@ def text_summary(
 ) -> str:
     """The end-of-run summary: skipped tasks, red cases at the bottom, then the totals."""
     skip = _paint("SKIP ", COLOURS[Status.SKIPPED], color)
-    skipped = [o for o in outcomes if o.status is Status.SKIPPED]
+    skipped = [o for o in outcomes if o.status is Status.SKIPPED and not _left_out(o)]
     lines = [f"{skip} {o.task.id}  {_detail(o)}" for o in skipped]
+    lines += [line for line in (left_out_line(outcomes), cache_line(outcomes)) if line]
     flaky = flaky_line(
         outcomes, lambda case: f"{clean(case.classname)}/{clean(case.name)}"
     )
@@ -164,7 +190,10 @@ def markdown_summary(outcomes: Sequence[Outcome], elapsed: float) -> str:
     """A CI step summary: the totals, one table row per task, red cases in short code blocks."""
     good = all(outcomes)
     heading = f"## {'✅' if good else '❌'} {closing_line(outcomes)}"
-    lines = [heading, "", totals_line(outcomes, elapsed), "", *_table(outcomes)]
+    lines = [heading, "", totals_line(outcomes, elapsed), ""]
+    notes = [line for line in (left_out_line(outcomes), cache_line(outcomes)) if line]
+    lines += [*notes, ""] if notes else []
+    lines += _table([o for o in outcomes if not _left_out(o)])
     flaky = flaky_line(outcomes, lambda case: _code(f"{case.classname}/{case.name}"))
     lines += ["", flaky] if flaky else []
     red = _red(outcomes)

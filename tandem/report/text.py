@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import UTC, datetime
@@ -13,7 +14,14 @@ MARKER_ROOM = 48  # room kept for the "[... N characters cut ...]" marker
 LINE_SNAP = 200  # how far a cut moves to land on a line end
 
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\))")
-NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+NOT_XML = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+NOT_XML_ASCII = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # the same, within ASCII
+
+
+@functools.cache
+def _not_xml() -> re.Pattern[str]:
+    # Compiling the full class costs milliseconds, and most text is ASCII.
+    return re.compile(NOT_XML)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -26,7 +34,7 @@ def clean(text: str) -> str:
         text = ANSI.sub("", text)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return NOT_XML.sub(_visible, text)
+    return (NOT_XML_ASCII if text.isascii() else _not_xml()).sub(_visible, text)
 
 
 def xml_text(text: str, limit: int = BODY_LIMIT) -> str:

@@ -443,7 +443,9 @@ def test_a_test_run_whose_output_was_cut_is_never_green(tmp_path: Path) -> None:
     capture = Capture(2000)
     capture.feed(recorded("pass")[0].encode())
     stdout, cut = capture.text()
-    result = ProcessResult(("go", "test", "-json", "./..."), 0, stdout, cut=cut)
+    result = ProcessResult(
+        Command(("go", "test", "-json", "./..."), tmp_path), 0, stdout, cut=cut
+    )
     cases = go.judge(project, Step.TEST, [result], context(tmp_path))
     (lost,) = [case for case in cases if case.red]
     assert (lost.name, lost.type) == ("[go test]", "tandem.output-cut")

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from tandem.adapters.base import error_case, tail
 from tandem.adapters.go_events import convert, parse
 from tandem.capture import Capture
-from tandem.model import ProcessResult, Project, TestCase, Verdict
+from tandem.model import Command, ProcessResult, Project, TestCase, Verdict
 from tests.gofixtures import (
     MODULE,
     PROJECT,
@@ -419,7 +420,9 @@ def test_an_interrupted_test_is_one_error_named_by_the_test() -> None:
 def stop(kind: str, message: str) -> TestCase:
     """The `[go test]` case that `base.special_case` makes when Tandem stops go test."""
     project = Project(PROJECT, "go", MODULE)
-    result = ProcessResult(("go", "test"), -2, duration=9.2, timed_out=True)
+    result = ProcessResult(
+        Command(("go", "test"), Path(".")), -2, duration=9.2, timed_out=True
+    )
     return error_case(project, "go test", kind, message, result)
 
 

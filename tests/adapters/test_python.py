@@ -158,15 +158,19 @@ def test_environment_failure_is_a_venv_error(tmp_path: Path) -> None:
     assert "ghost" in case.text
 
 
+def ran(argv: tuple[str, ...], purpose: str = "") -> Command:
+    """The command behind a result made up for judging."""
+    return Command(argv, Path("."), purpose=purpose)
+
+
 def test_wheel_failure_is_a_wheel_error(tmp_path: Path) -> None:
     proj = project(tmp_path)
     results = (
-        ProcessResult(("uv", "pip", "install", "."), 0, purpose=venv.INSTALL),
+        ProcessResult(ran(("uv", "pip", "install", "."), venv.INSTALL), 0),
         ProcessResult(
-            ("uv", "build", "--wheel"),
+            ran(("uv", "build", "--wheel"), venv.WHEEL),
             2,
             stderr="error: Failed to build `x`\n",
-            purpose=venv.WHEEL,
         ),
     )
     (case,) = python.judge(proj, Step.BUILD, results, context(tmp_path, "wheel"))
@@ -328,7 +332,7 @@ def test_extra_arguments_from_the_config_reach_every_tool(tmp_path):
 
 def test_a_formatter_crashing_with_exit_1_is_one_error_case(tmp_path: Path) -> None:
     crashed = ProcessResult(
-        ("black", "--check", "."),
+        ran(("black", "--check", ".")),
         1,
         stderr="Traceback (most recent call last):\nImportError: broken black\n",
     )

@@ -1,0 +1,180 @@
+"""The wrapper around the executor: a task whose key is in the cache is replayed, not run.
+
+A green outcome is kept under its task's key; a later task with that key does not run, and its
+outcome is replayed as it was, every case with its name, verdict, message, output and time, and
+the `tandem.cached` suite property naming the key. A red or interrupted outcome is never kept,
+so a red task always runs again. A build keeps its outputs beside its outcome, and a replayed
+build restores them for the tasks that need them: plain files (binaries, wheels) from copies;
+an environment only while it still holds what that very build made, else the build runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tandem.adapters import ADAPTERS
+from tandem.cache.codec import Malformed, outcome_data, outcome_from
+from tandem.cache.store import Store
+from tandem.model import CACHED, Execute, Layout, Outcome, Output, Step, Task
+
+Manifest = dict[
+    str, dict[str, list]
+]  # output directory -> file -> [digest, size, mode]
+
+
+@dataclass
+class Cache:
+    """The run's cache: its store, every task's key, and where outputs live."""
+
+    store: Store
+    keys: Mapping[str, str]
+    layout: Layout
+    replayed: dict[str, Outcome] = field(default_factory=dict)
+    kept: int = 0  # outcomes kept this run: only then can the cache outgrow its limit
+
+    def replay(self, task: Task) -> Outcome | None:
+        """The task's outcome from the cache, its outputs restored; None when it must run."""
+        if task.id in self.replayed:
+            return self.replayed[task.id]
+        key = self.keys.get(task.id)
+        entry = self.store.get(key) if key else None
+        outcome = _outcome(task, entry)
+        if outcome is None or not self._restored(task, key, entry.get("outputs", {})):
+            return None
+        outcome = replace(outcome, properties=(*outcome.properties, (CACHED, key)))
+        self.replayed[task.id] = outcome
+        return outcome
+
+    def forget(self, task: Task) -> None:
+        """Before a build runs: its outputs no longer hold what an earlier build made."""
+        if task.step is Step.BUILD:
+            self.store.unmark(task.project.name)
+
+    def keep(self, outcome: Outcome) -> None:
+        """Keep a green outcome (and a build's outputs) under its task's key."""
+        key = self.keys.get(outcome.task.id)
+        if not key or not outcome or outcome.interrupted:
+            return
+        entry: dict[str, Any] = {"outcome": outcome_data(outcome)}
+        try:
+            if outcome.task.step is Step.BUILD:
+                entry["outputs"] = self._kept_outputs(outcome.task)
+            self.store.put(key, entry)
+            self.kept += 1
+        except OSError:
+            return  # the cache is an optimisation: a full disk costs a rerun, not the report
+        if outcome.task.step is Step.BUILD:
+            self.store.mark(outcome.task.project.name, key)
+
+    def _outputs(self, task: Task) -> tuple[Output, ...]:
+        return ADAPTERS[task.project.language].outputs(task.project, self.layout)
+
+    def _kept_outputs(self, task: Task) -> Manifest:
+        """Copies of the portable outputs' files, listed by directory."""
+        kept: Manifest = {}
+        for output in self._outputs(task):
+            if output.portable:
+                kept[self._name(output.path)] = {
+                    rel: [self.store.put_blob(path), st.st_size, st.st_mode & 0o7777]
+                    for rel, path, st in _files(output.path)
+                }
+        return kept
+
+    def _restored(self, task: Task, key: str, manifest: Manifest) -> bool:
+        """True when the outputs hold what the build `key` made, restoring files where not."""
+        if task.step is not Step.BUILD:
+            return True
+        if not isinstance(manifest, dict):
+            return False  # not a manifest this module wrote
+        intact = self.store.marked(task.project.name) == key
+        for output in self._outputs(task):
+            files = manifest.get(self._name(output.path))
+            if not output.portable and not intact:
+                return False
+            if output.portable and not _restore(self.store, output.path, files, intact):
+                return False
+        if not intact:
+            self.store.mark(task.project.name, key)
+        return True
+
+    def _name(self, path: Path) -> str:
+        """An output directory as the entry names it: relative to the root, where it can be."""
+        root = self.layout.root
+        return (
+            path.relative_to(root).as_posix()
+            if path.is_relative_to(root)
+            else str(path)
+        )
+
+
+def cached(execute: Execute, cache: Cache) -> Execute:
+    """`execute`, for tasks the cache cannot replay; their green outcomes are kept."""
+
+    async def run(task: Task, slots: int) -> Outcome:
+        replayed = cache.replay(task)
+        if replayed is not None:
+            return replayed
+        cache.forget(task)
+        outcome = await execute(task, slots)
+        cache.keep(outcome)
+        return outcome
+
+    return run
+
+
+def replay_all(tasks: Sequence[Task], cache: Cache) -> list[Outcome] | None:
+    """Every task's outcome from the cache, or None as soon as one must run."""
+    outcomes = []
+    for task in tasks:
+        outcome = cache.replay(task)
+        if outcome is None:
+            return None
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _outcome(task: Task, entry: Any) -> Outcome | None:
+    """The kept outcome, if the entry holds a green one."""
+    if not isinstance(entry, dict):
+        return None
+    try:
+        outcome = outcome_from(task, entry.get("outcome"))
+    except Malformed:
+        return None
+    return outcome if outcome and not outcome.interrupted else None
+
+
+def _restore(store: Store, directory: Path, files: Any, intact: bool) -> bool:
+    """Put back each kept file that is not there as it was; False when one cannot be."""
+    try:
+        kept = [
+            (directory / rel, digest, size, mode)
+            for rel, (digest, size, mode) in files.items()
+        ]
+    except (AttributeError, TypeError, ValueError):
+        return False  # not a manifest this module wrote
+    return all(
+        (intact and _size(target) == size) or store.restore_blob(digest, target, mode)
+        for target, digest, size, mode in kept
+    )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def _files(directory: Path) -> list[tuple[str, Path, os.stat_result]]:
+    """(relative path, path, stat) of each file below a directory."""
+    found = []
+    for folder, _, names in os.walk(directory):
+        for name in names:
+            path = Path(folder, name)
+            found.append((path.relative_to(directory).as_posix(), path, path.stat()))
+    return found
