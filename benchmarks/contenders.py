@@ -218,7 +218,8 @@ def nox(root: Path, projects: Sequence[Generated], jobs: int) -> Contender:
 def tandem(
     root: Path, label: str, args: Sequence[str] = (), cold: bool = False
 ) -> Contender:
-    """`tandem check [args]`, reporting its own CPU time; cold removes its state first."""
+    """`tandem check --no-cache [args]`, reporting its own CPU time; cold removes its state
+    first. The cache is off: every contender here does the whole work each time."""
     usage = (
         state(root, "tandem")
         / f"usage-{re.sub(r'[^a-z0-9]+', '-', label).strip('-')}.txt"
@@ -232,6 +233,7 @@ def tandem(
         "--root",
         str(root),
         "check",
+        "--no-cache",
     )
     clean = (root / ".tandem", root / "dist", root / "reports") if cold else ()
     return Contender(label, (Invocation((*argv, *args), root),), clean, cold, usage)

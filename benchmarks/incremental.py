@@ -79,14 +79,7 @@ TURBO_ENV = {
     "TURBO_NO_UPDATE_NOTIFIER": "1",
 }
 EDIT = '\n// benchEdit is the incremental benchmark\'s one change.\nconst benchEdit = "{label}"\n'
-RAN = re.compile(
-    r"(\d+)\s+(?:tasks?\s+)?(?:ran|run|executed)\b|\bran:?\s+(\d+)", re.IGNORECASE
-)
-REPLAYED = re.compile(
-    r"(\d+)\s+(?:tasks?\s+)?(?:replayed|cached|from (?:the )?cache)\b"
-    r"|\b(?:replayed|cached):?\s+(\d+)",
-    re.IGNORECASE,
-)
+REPLAYED = re.compile(r"\breplayed (\d+) of (\d+) tasks from the cache\b")
 TASKS = re.compile(r"\bin (\d+) tasks\b")
 TURBO_CACHED = re.compile(r"Cached:\s+(\d+) cached, (\d+) total")
 WHERE = "import tandem; print(tandem.__path__[0])"  # run with -P: as the tandem script
@@ -428,17 +421,12 @@ def turbo_contender(root: Path, turbo: Path, jobs: int) -> Incremental:
 
 
 def tandem_counts(output: str) -> str:
-    """'ran R, replayed C' from the summary's last lines, or the task count alone."""
+    """'ran R, replayed C' from the summary's `replayed C of T tasks` line, else the task count."""
     tail = "\n".join(output.strip().splitlines()[-6:])
-    ran, replayed = RAN.search(tail), REPLAYED.search(tail)
-    if ran or replayed:
-        return f"ran {_group(ran)}, replayed {_group(replayed)}"
-    tasks = TASKS.search(tail)
-    return f"{tasks[1]} tasks, no replay count in the summary" if tasks else ""
-
-
-def _group(match: re.Match[str] | None) -> str:
-    return next((g for g in match.groups() if g), "?") if match else "?"
+    replayed, tasks = REPLAYED.search(tail), TASKS.search(tail)
+    if replayed:
+        return f"ran {int(replayed[2]) - int(replayed[1])}, replayed {replayed[1]}"
+    return f"ran {tasks[1]}, replayed 0" if tasks else ""
 
 
 def tandem_contender(root: Path) -> Incremental:

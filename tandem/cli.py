@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from tandem.config import find_root, load_config
 from tandem.mask import Masker
 from tandem.model import Project, Step, TandemError
+from tandem.plan import make_plan
 from tandem.report import github
-from tandem.report.summary import task_line, text_summary
+from tandem.report.progress import Progress, wants_color, wants_live
+from tandem.report.summary import text_summary
+from tandem.shard import ENV_INDEX, ENV_TOTAL, Shard, parse_shard, shard_from_env
 from tandem.workflow import (
     EXIT_CRASH,
     EXIT_INTERRUPTED,
@@ -29,13 +32,18 @@ from tandem.workflow import (
     RunResult,
     default_junit,
     find_projects,
+    layout,
     run,
     selection,
 )
 
 if TYPE_CHECKING:
     from tandem import affected
+    from tandem.discover import Discovery
 
+DISTRIBUTION = (
+    "tandem-monorepo"  # the name on PyPI; the command and the package are `tandem`
+)
 STEP_COMMANDS = {
     "check": tuple(Step),
     "build": (Step.BUILD,),
@@ -75,6 +83,15 @@ def _say(text: str, stream: TextIO | None = None) -> None:
         print(text, file=stream, flush=True)
     except BrokenPipeError:
         _silence(stream)
+
+
+def _write(text: str) -> None:
+    """Write to the terminal without a line end (the status area draws itself)."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence(sys.stdout)
 
 
 def _silence(stream: TextIO) -> None:
@@ -125,8 +142,10 @@ EPILOG = """exit codes:
   130  interrupted (Ctrl-C, SIGTERM, SIGHUP); the report holds what finished
 
 environment:
-  NO_COLOR               no colour on a terminal
+  NO_COLOR, FORCE_COLOR  no colour on a terminal; colour even off one
+  TERM=dumb, CI=true     no live status area: plain lines, and every 30 s what still runs
   TANDEM_ROOT, TANDEM_DIST   set for every task: the root and the build output
+  CI_NODE_INDEX, CI_NODE_TOTAL   GitLab's `parallel:` job: the shard, unless --shard says
   *TOKEN*, *SECRET*, *PASSWORD*, *KEY*   values masked in everything Tandem writes
 """
 
@@ -143,7 +162,7 @@ class _Version(argparse.Action):
         import importlib.metadata
 
         try:
-            version = importlib.metadata.version("tandem")
+            version = importlib.metadata.version(DISTRIBUTION)
         except importlib.metadata.PackageNotFoundError:
             version = "unknown"
         _say(f"tandem {version}")
@@ -181,6 +200,7 @@ def _parser() -> argparse.ArgumentParser:
         help="only the projects that changes since the merge base of REF and HEAD reach "
         "(uncommitted and untracked files too), each with why",
     )
+    _shard_flags(listing, "instead: what shard K of N of `tandem check` runs")
     listing.set_defaults(handler=_list)
     for name, steps in STEP_COMMANDS.items():
         _step_parser(sub, root, name, steps)
@@ -261,6 +281,7 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
         action="store_false",
         help="fail at once, instead of waiting, while another run holds the root",
     )
+    _shard_flags(step, "run and report only shard K of N (1-based)")
     if name == "fmt":
         step.add_argument(
             "--fix", action="store_true", help="rewrite files instead of checking"
@@ -282,6 +303,35 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
             "`-- -k money` (pytest)",
         )
     step.set_defaults(handler=_run, steps=steps)
+
+
+def _shard_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help=f"{what}, dealt by recorded durations, a long test step split into packages "
+        "or files; default: GitLab's CI_NODE_INDEX/CI_NODE_TOTAL when both are set",
+    )
+    parser.add_argument(
+        "--durations-from",
+        dest="durations",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="JUNIT",
+        help="with --shard: deal by the suite times of this earlier report (repeatable; "
+        "one not there yet counts as none) instead of STATE/durations.json",
+    )
+
+
+def _shard(args: argparse.Namespace) -> Shard | None:
+    """`--shard K/N`; else GitLab's parallel job number, said on stderr when it is used."""
+    if args.shard:
+        return parse_shard(args.shard)
+    found = shard_from_env(os.environ)
+    if found is not None:
+        _say(f"tandem: shard {found} (from {ENV_INDEX}/{ENV_TOTAL})", sys.stderr)
+    return found
 
 
 def _positive_int(text: str) -> int:
@@ -326,6 +376,10 @@ def _list(args: argparse.Namespace) -> int:
         _say(f"tandem: warning: {warning}", sys.stderr)
     picked = selection(root, config, found, args.changed_since, default_junit(root))
     reasons = picked.chosen if picked else dict.fromkeys(p.name for p in found.projects)
+    shard = _shard(args)
+    if shard is not None:
+        state = layout(root, config).state
+        return _list_shard(state, found, shard, tuple(args.durations), reasons)
     rows = [_row(p, root, reasons[p.name]) for p in found.projects if p.name in reasons]
     if args.json:
         _say(json.dumps(rows, indent=2))
@@ -334,6 +388,24 @@ def _list(args: argparse.Namespace) -> int:
         _say(_listed(row, width))
     if picked:
         _say(_left_out(picked), sys.stderr)
+    return 0
+
+
+def _list_shard(
+    state: Path,
+    found: Discovery,
+    shard: Shard,
+    durations: tuple[Path, ...],
+    named: Mapping[str, Any],
+) -> int:
+    """`tandem list --shard K/N`: what that shard of `tandem check` would run and report."""
+    from tandem import shard_plan  # only a shard's listing deals out work
+
+    tasks = make_plan(found.projects, tuple(Step), named) if named else ()
+    known = shard_plan.durations(state, durations)
+    share = shard_plan.share_of(tasks, shard, known, found.broken)
+    for line in shard_plan.describe(share, shard):
+        _say(line)
     return 0
 
 
@@ -373,7 +445,7 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    color = wants_color(sys.stdout, os.environ)
     options = Options(
         steps=args.steps,
         projects=tuple(args.project),
@@ -388,13 +460,20 @@ def _run(args: argparse.Namespace) -> int:
         test_args=tuple(getattr(args, "test_args", ())),
         cache=args.cache,
         changed_since=args.changed_since,
+        shard=_shard(args),
+        durations=tuple(args.durations),
     )
-    result = run(
-        _root(args),
-        options,
-        on_done=lambda o: _say(task_line(o, color)),
-        on_wait=lambda message: _say(f"tandem: {message}", sys.stderr),
-    )
+    live = wants_live(sys.stdout, os.environ)
+    progress = Progress(_say, color, live, write=_write)
+    try:
+        result = run(
+            _root(args),
+            options,
+            watcher=progress,
+            on_wait=lambda message: _say(f"tandem: {message}", sys.stderr),
+        )
+    finally:
+        progress.close()
     for warning in result.warnings:
         _say(f"tandem: warning: {warning}", sys.stderr)
     _say(f"report: {result.junit}")

@@ -9,11 +9,13 @@ still work: `projects = [...]` as the list of patterns, or a `projects` table wh
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from tandem import tomlfile
 from tandem.model import Step, TandemError
@@ -33,7 +35,9 @@ TOP_KEYS = (
     "secrets",
     "cache-size",
     "env",
+    "remote-cache",
 )
+REMOTE_KEYS = ("url", "team", "read-only")
 PROJECT_KEYS = (
     "needs",
     "timeout",
@@ -46,6 +50,9 @@ PROJECT_KEYS = (
     "env",
 )
 FORMATTERS = ("black", "ruff")
+URL_SCHEMES = ("http", "https")
+# Printable ASCII without spaces: a team goes into URLs and into what signatures cover.
+TEAM = re.compile(r"[!-~]+")
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,15 @@ class Override:
 
 
 @dataclass(frozen=True)
+class RemoteCache:
+    """`[tool.tandem.remote-cache]`: the shared cache's server; its token lives in the environment."""
+
+    url: str = ""  # "" = no remote cache (unless the environment names one)
+    team: str = ""
+    read_only: bool | None = None  # None: not set here
+
+
+@dataclass(frozen=True)
 class Config:
     """The validated `[tool.tandem]` table; paths and patterns are root-relative, "/" separated."""
 
@@ -77,6 +93,7 @@ class Config:
     secrets: tuple[str, ...] = ()  # environment variables whose values are masked
     cache_size: int = DEFAULT_CACHE_MB * 1024 * 1024  # bytes the result cache may hold
     env: tuple[str, ...] = ()  # variables (or globs) every project's results depend on
+    remote_cache: RemoteCache = RemoteCache()
 
 
 def find_root(start: Path) -> Path:
@@ -144,7 +161,58 @@ def parse_config(table: Mapping[str, Any], where: str = "[tool.tandem]") -> Conf
         secrets=_names(table.get("secrets", []), f"{where} secrets"),
         cache_size=_megabytes(table.get("cache-size", DEFAULT_CACHE_MB), where),
         env=_strings(table.get("env", []), f"{where} env"),
+        remote_cache=_remote_cache(
+            table.get("remote-cache", {}), f"{where}.remote-cache"
+        ),
     )
+
+
+def _remote_cache(table: Any, where: str) -> RemoteCache:
+    if not isinstance(table, Mapping):
+        raise TandemError(
+            f'{where} must be a table like {{ url = "https://cache.example" }}'
+        )
+    if "token" in table:
+        raise TandemError(
+            f"{where}: a token is a secret, never in a file; set TANDEM_REMOTE_CACHE_TOKEN"
+        )
+    _check_keys(table, REMOTE_KEYS, where)
+    url, team = table.get("url"), table.get("team")
+    return RemoteCache(
+        url="" if url is None else remote_url(url, f"{where} url"),
+        team="" if team is None else remote_team(team, f"{where} team"),
+        read_only=_flag(table.get("read-only"), f"{where} read-only"),
+    )
+
+
+def remote_url(value: Any, where: str) -> str:
+    """A remote cache's base URL, checked: http(s)://host[/path], without a trailing "/"."""
+    parts = _url_parts(value)
+    if not parts or parts.scheme not in URL_SCHEMES or not parts.hostname:
+        raise TandemError(
+            f"{where} must be an http:// or https:// URL like https://cache.example, not {value!r}"
+        )
+    if parts.query or parts.fragment:
+        raise TandemError(
+            f"{where}: {value!r} holds a query or fragment; give the base URL"
+        )
+    return value.rstrip("/")
+
+
+def _url_parts(value: Any) -> SplitResult | None:
+    try:
+        return urlsplit(value) if isinstance(value, str) else None
+    except ValueError:
+        return None  # an unclosed IPv6 bracket...
+
+
+def remote_team(value: Any, where: str) -> str:
+    """A remote cache team (a Vercel team id `team_...` or a slug), checked."""
+    if not isinstance(value, str) or not TEAM.fullmatch(value):
+        raise TandemError(
+            f"{where} must be a team id or slug without spaces (like 'my-team'), not {value!r}"
+        )
+    return value
 
 
 def _megabytes(value: Any, where: str) -> int:

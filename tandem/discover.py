@@ -11,7 +11,6 @@ cannot be read as its tools would read them is still found, with its problem bes
 from __future__ import annotations
 
 import graphlib
-import os
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -62,8 +61,10 @@ def _projects(
 ) -> tuple[tuple[Project, ...], dict[str, str]]:
     """The projects in name order, and the problems of those whose own files are broken."""
     by_path = {path: name for name, (_, path) in found.items()}
+    nesting = _nesting(by_path)
     made = {
-        name: _project(name, *found[name], by_path, config) for name in sorted(found)
+        name: _project(name, *found[name], by_path, nesting, config)
+        for name in sorted(found)
     }
     broken = {name: problem for name, (_, problem) in made.items() if problem}
     return tuple(project for project, _ in made.values()), broken
@@ -146,7 +147,12 @@ def _check_overrides(config: Config, found: Found) -> None:
 
 
 def _project(
-    name: str, language: str, path: Path, by_path: Mapping[Path, str], config: Config
+    name: str,
+    language: str,
+    path: Path,
+    by_path: Mapping[Path, str],
+    nesting: Mapping[Path, tuple[Path, ...]],
+    config: Config,
 ) -> tuple[Project, str]:
     """The project, and what is wrong with its own files ("" when nothing is)."""
     implied, problem = _implied_needs(language, path, by_path)
@@ -164,7 +170,7 @@ def _project(
         formatter=override.formatter,
         retries=override.retries,
         env=(*config.env, *override.env),
-        nested=_inside(path, by_path),
+        nested=nesting[path],
     )
     return project, problem
 
@@ -183,10 +189,15 @@ def _implied_needs(
     return {by_path[p] for p in local if p in by_path}, ""
 
 
-def _inside(path: Path, paths: Iterable[Path]) -> tuple[Path, ...]:
-    """The paths strictly below `path`."""
-    prefix = f"{path}{os.sep}"
-    return tuple(sorted(p for p in paths if str(p).startswith(prefix)))
+def _nesting(paths: Iterable[Path]) -> dict[Path, tuple[Path, ...]]:
+    """Each project directory's project directories strictly below it."""
+    inside: dict[Path, list[Path]] = {path: [] for path in paths}
+    # Up from each path, not every pair: thousands of projects stay cheap.
+    for path in inside:
+        for parent in path.parents:
+            if parent in inside:
+                inside[parent].append(path)
+    return {path: tuple(sorted(below)) for path, below in inside.items()}
 
 
 def check_acyclic(projects: Iterable[Project]) -> None:

@@ -12,9 +12,10 @@ import asyncio
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,9 +39,9 @@ from tandem.model import (
     Task,
     TestCase,
     Verdict,
+    Watcher,
     case_for,
     step_case,
-    utcnow,
 )
 from tandem.retry import Round, with_retries
 from tandem.run import run_commands, run_process
@@ -50,26 +51,26 @@ if TYPE_CHECKING:
     from tandem.workflow import Options, Setup
 
 Properties = tuple[tuple[str, str], ...]
-OnDone = Callable[[Outcome], None]
 
 
 def run_all(
-    setup: Setup, options: Options, cache: Cache | None, on_done: OnDone | None
+    setup: Setup, options: Options, cache: Cache | None, watcher: Watcher
 ) -> tuple[list[Outcome], bool, str]:
     """Run the plan: the outcomes; whether the run was interrupted; a warning if durations were lost."""
-    return asyncio.run(_run_all(setup, options, cache, on_done))
+    return asyncio.run(_run_all(setup, options, cache, watcher))
 
 
 async def _run_all(
-    setup: Setup, options: Options, cache: Cache | None, on_done: OnDone | None
+    setup: Setup, options: Options, cache: Cache | None, watcher: Watcher
 ) -> tuple[list[Outcome], bool, str]:
     known = history.load_durations(setup.where.state)
     stop = asyncio.Event()
     _on_signals(stop)
     jobs = options.jobs or setup.config.jobs
+    watcher.planned(setup.tasks, known)
     outcomes = await run_plan(
         setup.tasks,
-        _chain(setup, options, cache, on_done),
+        _chain(setup, options, cache, watcher),
         Budget.for_machine(jobs),
         priority=history.critical_path(setup.tasks, known),
         fail_fast=options.fail_fast,
@@ -83,7 +84,7 @@ async def _run_all(
 
 
 def _chain(
-    setup: Setup, options: Options, cache: Cache | None, on_done: OnDone | None
+    setup: Setup, options: Options, cache: Cache | None, watcher: Watcher
 ) -> Execute:
     """The wrappers around the run of a task, outermost first (see the module's docstring)."""
     timeout = options.timeout or setup.config.timeout
@@ -92,7 +93,7 @@ def _chain(
     execute = _masked(execute, setup.masker)
     if cache is not None:
         execute = cached(execute, cache)
-    return _refusing(execute, setup.found.broken, on_done)
+    return _announced(execute, setup.found.broken, watcher)
 
 
 def _masked(execute: Execute, masker: Masker) -> Execute:
@@ -104,23 +105,24 @@ def _masked(execute: Execute, masker: Masker) -> Execute:
     return masked
 
 
-def _refusing(
-    execute: Execute, broken: Mapping[str, str], on_done: OnDone | None
+def _announced(
+    execute: Execute, broken: Mapping[str, str], watcher: Watcher
 ) -> Execute:
-    """A broken project's tasks are one error case each; everyone hears of each outcome."""
+    """The watcher hears of each task as it starts and ends; a broken project's tasks are one
+    error case each."""
 
-    async def refusing(task: Task, slots: int) -> Outcome:
+    async def announced(task: Task, slots: int) -> Outcome:
+        watcher.started(task)
         problem = broken.get(task.project.name)
         outcome = (
             case_for(task, Verdict.ERROR, "tandem.project", f"not run: {problem}")
             if problem
             else await execute(task, slots)
         )
-        if on_done:
-            on_done(outcome)
+        watcher.done(outcome)
         return outcome
 
-    return refusing
+    return announced
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -199,15 +201,22 @@ async def run_task(
 ) -> Outcome:
     """Run a task's commands in a fresh working directory and judge the results."""
     adapter = ADAPTERS[task.project.language]
-    started, clock = utcnow(), time.monotonic()
-    with _workspace(task.project, layout, slots, timeout, fix) as ctx:
+    # To the microsecond: the HTML report's timeline places tasks by it (JUnit shows seconds).
+    started, clock = datetime.now(UTC), time.monotonic()
+    with _workspace(task.project, layout, slots, timeout, fix, task.part) as ctx:
         cases, properties = await _judged(adapter, task, ctx, layout)
-    return Outcome(task, cases, started, time.monotonic() - clock, properties)
+    elapsed = time.monotonic() - clock
+    return Outcome(task, cases, started, elapsed, properties, slots)
 
 
 @contextmanager
 def _workspace(
-    project: Project, layout: Layout, slots: int, timeout: float, fix: bool = False
+    project: Project,
+    layout: Layout,
+    slots: int,
+    timeout: float,
+    fix: bool = False,
+    part: tuple[str, ...] = (),
 ) -> Iterator[Context]:
     """A context whose working directory is fresh, and removed afterwards."""
     # Names of projects that share a directory name are paths: keep the prefix one name.
@@ -215,7 +224,7 @@ def _workspace(
     with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
         dist = layout.output / project.name
         yield Context(
-            layout.root, dist, layout.state, Path(workdir), slots, timeout, fix
+            layout.root, dist, layout.state, Path(workdir), slots, timeout, fix, part
         )
 
 

@@ -29,6 +29,26 @@ def load_durations(state: Path) -> dict[str, float]:
     )
 
 
+def junit_durations(reports: Sequence[Path]) -> dict[str, float]:
+    """Seconds per task id from JUnit reports: suite `time`s, summed over same-named suites.
+
+    A sharded task's parts add up to the whole, in one merged report or in the shards' own.
+    A report that does not exist yet (CI's first run) gives nothing; one that is not JUnit
+    is a TandemError.
+    """
+    # Only a run that names a report reads one.
+    from tandem.report.merge import read_junit
+
+    found: dict[str, float] = {}
+    for path in reports:
+        if not path.exists():
+            continue
+        for suite in read_junit(path).suites:
+            if _seconds(suite.time):  # Tandem names a suite by its task id
+                found[suite.name] = found.get(suite.name, 0.0) + suite.time
+    return found
+
+
 def _seconds(value: object) -> bool:
     # NaN or a negative time would scramble the priorities it sorts by.
     return isinstance(value, int | float) and math.isfinite(value) and value >= 0
@@ -43,11 +63,11 @@ def save_durations(
         return ""  # nothing new to learn: a no-op run writes nothing
     merged = {
         **known,
-        # An interrupted task's time says nothing of how long it takes.
+        # An interrupted task's time, or a shard's part of one, says nothing of its whole.
         **{
             o.task.id: round(o.duration, 3)
             for o in ran
-            if o.duration > 0 and not o.interrupted
+            if o.duration > 0 and not o.interrupted and not o.task.part
         },
     }
     temp = state / f".{FILE}.{os.getpid()}"

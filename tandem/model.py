@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 INTERRUPTED = "tandem.interrupted"  # the type of a case that an interrupt cut short
 UNAFFECTED = "tandem.unaffected"  # the type of a case `--changed-since` left out
@@ -151,6 +152,7 @@ class Context:
     slots: int = 1  # CPU slots this task holds: decides go -p, GOMAXPROCS and pytest -n
     timeout: float = 900.0
     fix: bool = False  # fmt rewrites files instead of checking them
+    part: tuple[str, ...] = ()  # the task's part (`Task.part`); () for the whole step
 
 
 @dataclass(frozen=True)
@@ -160,10 +162,13 @@ class Task:
     project: Project
     step: Step
     needs: tuple[str, ...] = ()  # task ids that must pass first
+    # A shard's part of the step, as the adapter's `parts` names them (Go packages, pytest
+    # files); () for the whole step. The id stays the step's, so parts report as one suite.
+    part: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
-        """`project:step`, unique in a plan."""
+        """`project:step`, unique in a plan (a shard runs at most one part of a step)."""
         return f"{self.project.name}:{self.step.value}"
 
 
@@ -230,6 +235,7 @@ class Outcome:
     started: datetime = field(default_factory=utcnow)
     duration: float = 0.0
     properties: tuple[tuple[str, str], ...] = ()
+    slots: int = 0  # CPU slots the task held while it ran (0: it did not run)
 
     @property
     def status(self) -> Status:
@@ -270,3 +276,29 @@ def case_for(task: Task, verdict: Verdict, kind: str, message: str) -> Outcome:
 
 # Runs one task with the CPU slots it holds: what the scheduler calls, and what wrappers wrap.
 Execute = Callable[[Task, int], Awaitable[Outcome]]
+
+
+class Watcher(Protocol):
+    """Who hears of a run as it goes: its plan, and each task as it starts and as it ends."""
+
+    def planned(self, tasks: tuple[Task, ...], durations: Mapping[str, float]) -> None:
+        """The tasks about to run, and how long each took before (where known)."""
+
+    def started(self, task: Task) -> None:
+        """A task began."""
+
+    def done(self, outcome: Outcome) -> None:
+        """A task ended."""
+
+
+class Unwatched:
+    """A run no one watches."""
+
+    def planned(self, tasks: tuple[Task, ...], durations: Mapping[str, float]) -> None:
+        """Nothing to show."""
+
+    def started(self, task: Task) -> None:
+        """Nothing to show."""
+
+    def done(self, outcome: Outcome) -> None:
+        """Nothing to show."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.cache import keys
-from tandem.cache.files import scan
+from tandem.cache.files import Contents, scan
 from tandem.cache.keys import Settings
 from tandem.cache.replay import Cache, replay_all
-from tandem.cache.store import Store
+from tandem.cache.store import open_store
 from tandem.config import Config, load_config
 from tandem.discover import Discovery, discover
 from tandem.lock import run_lock
@@ -26,16 +26,21 @@ from tandem.model import (
     Step,
     TandemError,
     Task,
+    Unwatched,
     Verdict,
+    Watcher,
     case_for,
 )
 from tandem.plan import make_plan, matching, with_test_args
 from tandem.report import files
+from tandem.report.html import html_report
 from tandem.report.junit import write_junit
 from tandem.report.summary import markdown_summary
 
 if TYPE_CHECKING:
     from tandem.affected import Selection
+    from tandem.shard import Shard
+    from tandem.shard_plan import Share
 
 CACHE = "cache"  # under the state directory
 
@@ -59,6 +64,8 @@ class Options:
     test_args: tuple[str, ...] = ()  # after `--`: handed to every test tool
     cache: bool = True  # replay tasks whose inputs are unchanged; False: run everything
     changed_since: str | None = None  # a git ref: only the projects changed since it
+    shard: Shard | None = None  # run and report only this share (`tandem.shard`)
+    durations: tuple[Path, ...] = ()  # JUnit reports whose times deal out the shards
 
 
 @dataclass(frozen=True)
@@ -112,12 +119,17 @@ class Setup:
     masker: Masker
     selection: Selection | None = None  # with `--changed-since`
     left_out: tuple[Outcome, ...] = ()  # a skipped case per task it left out
+    reported: frozenset[str] | None = None  # with `--shard`: the ids it reports
+
+    def reports(self, outcome: Outcome) -> bool:
+        """True for an outcome the report holds: all but the builds a shard ran for its tests."""
+        return self.reported is None or outcome.task.id in self.reported
 
 
 def run(
     root: Path,
     options: Options,
-    on_done: Callable[[Outcome], None] | None = None,
+    watcher: Watcher | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Discover, plan, run and report; raises TandemError for usage and configuration mistakes."""
@@ -125,13 +137,14 @@ def run(
     with run_lock(setup.where.state, wait=options.wait, on_wait=on_wait or _quiet):
         files.set_aside(junit)
         start = time.monotonic()
-        outcomes, interrupted, saved = run_tasks(setup, options, junit, on_done)
-        outcomes = [*outcomes, *setup.left_out]
+        watching = watcher or Unwatched()
+        outcomes, interrupted, said = run_tasks(setup, options, junit, watching)
+        outcomes = [*filter(setup.reports, outcomes), *setup.left_out]
         elapsed = time.monotonic() - start
         landing = write_reports(
             junit, outcomes, elapsed, options.flavour, setup.where.root
         )
-    warnings = setup.masker.deep((*setup.found.warnings, *filter(None, [saved])))
+    warnings = setup.masker.deep((*setup.found.warnings, *said))
     return RunResult(
         tuple(outcomes), elapsed, landing.junit, interrupted, warnings, landing.problem
     )
@@ -151,7 +164,23 @@ def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
     files.check_report(junit)
     masker = Masker.from_env(os.environ, config.secrets)
     left_out = _left_out(projects, options.steps, tasks, chosen)
-    return Setup(where, config, found, tasks, masker, chosen, left_out), junit
+    if options.shard is None:
+        return Setup(where, config, found, tasks, masker, chosen, left_out), junit
+    share = _share(tasks, options, where, found)
+    # What a change left out is said once, by the first shard.
+    left_out = left_out if options.shard.index == 1 else ()
+    setup = Setup(where, config, found, share.runs, masker, chosen, left_out)
+    return replace(setup, reported=share.reports), junit
+
+
+def _share(
+    tasks: Sequence[Task], options: Options, where: Layout, found: Discovery
+) -> Share:
+    """This shard's share of the plan, dealt by the recorded durations."""
+    from tandem import shard_plan  # only a sharded run deals out work
+
+    known = shard_plan.durations(where.state, options.durations)
+    return shard_plan.share_of(tasks, options.shard, known, found.broken)
 
 
 def default_junit(root: Path) -> Path:
@@ -213,12 +242,10 @@ def _quiet(message: str) -> None:
 
 
 def run_tasks(
-    setup: Setup,
-    options: Options,
-    junit: Path,
-    on_done: Callable[[Outcome], None] | None,
-) -> tuple[list[Outcome], bool, str]:
-    """Stage 3: the outcomes; whether the run was interrupted; a warning if durations were lost.
+    setup: Setup, options: Options, junit: Path, watcher: Watcher
+) -> tuple[list[Outcome], bool, tuple[str, ...]]:
+    """Stage 3: the outcomes; whether the run was interrupted; its warnings (durations lost,
+    the remote cache).
 
     When the cache replays every task, nothing else is loaded: no event loop, no tools.
     """
@@ -226,13 +253,16 @@ def run_tasks(
     replayed = replay_all(setup.tasks, cache) if cache else None
     if replayed is not None:
         masked = [setup.masker.outcome(outcome) for outcome in replayed]
+        watcher.planned(setup.tasks, {})
         for outcome in masked:
-            (on_done or _quiet)(outcome)
-        return masked, False, ""
+            watcher.done(outcome)
+        return masked, False, cache.store.finish() if cache else ()
     # The event loop and the tools' commands are loaded only when a task runs.
     from tandem import engine
 
-    return engine.run_all(setup, options, cache, on_done)
+    outcomes, interrupted, saved = engine.run_all(setup, options, cache, watcher)
+    said = cache.store.finish() if cache else ()
+    return outcomes, interrupted, (*filter(None, [saved]), *said)
 
 
 def _cache(setup: Setup, options: Options, junit: Path) -> Cache | None:
@@ -244,19 +274,25 @@ def _cache(setup: Setup, options: Options, junit: Path) -> Cache | None:
     tree = scan(where.root, skipped, where.state / CACHE)
     timeout = options.timeout or setup.config.timeout
     settings = Settings(timeout, options.retries)
-    found = setup.found.projects
-    task_keys = keys.task_keys(setup.tasks, found, tree, where.root, settings)
-    return Cache(Store(where.state / CACHE, setup.config.cache_size), task_keys, where)
+    found, contents = setup.found.projects, Contents(where.state / CACHE)
+    broken = setup.found.broken
+    task_keys = keys.task_keys(
+        setup.tasks, found, tree, where.root, settings, contents=contents, broken=broken
+    )
+    contents.save()
+    store = open_store(where.state / CACHE, setup.config, task_keys.values())
+    return Cache(store, task_keys, where)
 
 
 def write_reports(
     junit: Path, outcomes: list[Outcome], elapsed: float, flavour: str, root: Path
 ) -> files.Landing:
-    """The JUnit file and the Markdown summary beside it; in a temporary directory if need be."""
+    """The JUnit file, the Markdown summary and the HTML page beside it; elsewhere if need be."""
 
     def write(path: Path) -> None:
         write_junit(path, outcomes, flavour=flavour, elapsed=elapsed, root=root)
         summary = markdown_summary(outcomes, elapsed)
         files.write_atomic(path.parent / files.SUMMARY, summary)
+        files.write_atomic(path.parent / files.HTML, html_report(outcomes, elapsed))
 
     return files.land(junit, write)

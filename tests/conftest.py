@@ -39,8 +39,10 @@ TOOL_MODULES = frozenset(
         "test_python_env",
         "test_python_reruns",
         "test_python_stopped",
+        "test_remote_cache",
         "test_report_safety",
         "test_run",
+        "test_shards",
         "test_untouched",
     }
 )

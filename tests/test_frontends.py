@@ -1,15 +1,16 @@
-"""The front ends: nox sessions, invoke tasks, ci/run and the pipeline definitions."""
+"""The front ends: nox sessions, invoke tasks and ci/run.
+
+The pipeline definitions are read in test_ci_definitions.py.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from invoke import Context, Exit
 
 import tasks
@@ -62,38 +63,6 @@ def test_ci_run_refuses_an_unknown_job_before_running_anything():
     refused = run("bash", "ci/run", "nosuch")
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.startswith("ci/run: no job named 'nosuch'")
-
-
-def commands(node) -> list[str]:
-    """Every shell command in a GitHub or GitLab pipeline definition."""
-    if isinstance(node, dict):
-        found = [node["run"]] if isinstance(node.get("run"), str) else []
-        for key in ("script", "before_script"):
-            found += node.get(key, []) if isinstance(node.get(key), list) else []
-        return found + [c for value in node.values() for c in commands(value)]
-    if isinstance(node, list):
-        return [c for item in node for c in commands(item)]
-    return []
-
-
-@pytest.mark.parametrize("name", ["github-actions.yml", "gitlab-ci.yml"])
-def test_pipeline_definitions_parse_and_call_commands_that_exist(name):
-    pipeline = yaml.safe_load((ROOT / "ci" / name).read_text())
-    found = commands(pipeline)
-    assert any(c.startswith("ci/run") for c in found)
-    for command in found:
-        for part in command.split("&&"):
-            program = part.split()[0]
-            assert (
-                (ROOT / program).is_file()
-                or shutil.which(program)
-                or program == "apt-get"
-            ), program
-
-
-def test_gitlab_publishes_the_report_to_gitlab():
-    pipeline = yaml.safe_load((ROOT / "ci" / "gitlab-ci.yml").read_text())
-    assert pipeline["check"]["artifacts"]["reports"]["junit"] == "reports/junit.xml"
 
 
 @pytest.mark.parametrize(

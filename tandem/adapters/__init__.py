@@ -7,7 +7,7 @@ spawns a process; `tandem.run` does that.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,9 @@ from tandem.model import (
     Step,
     TestCase,
 )
+
+# Runs one command at once and returns what it did (`tandem.run`): adapters never spawn.
+Probe = Callable[[Command], ProcessResult]
 
 
 class Adapter(Protocol):
@@ -57,8 +60,9 @@ class Adapter(Protocol):
     ) -> tuple[TestCase, ...]:
         """Turn what the commands did into test cases; never green when a tool went red."""
 
-    def tools(self, project: Project, step: Step) -> tuple[str, ...]:
-        """The identities of the tools a step runs (`base.identity`), known without running them."""
+    def tools(self, project: Project, step: Step, root: Path) -> tuple[Path | str, ...]:
+        """The tools a step runs, known without running them: their files (the cache digests
+        their content) or facts such as a version."""
 
     def outputs(self, project: Project, layout: Layout) -> tuple[Output, ...]:
         """The directories a build leaves for the tasks after it."""
@@ -73,6 +77,11 @@ class Adapter(Protocol):
     ) -> tuple[tuple[str, str], ...]:
         """For a red test: (`rerun`, the tool's command) and (`rerun.tandem`, Tandem's), from
         the repository root; nothing for a case no command can rerun alone."""
+
+    def parts(self, project: Project, step: Step, probe: Probe) -> tuple[str, ...]:
+        """The parts a step can run in apart, for shards (Go packages, pytest files), sorted;
+        () when it runs whole. `probe` runs a command that lists them; `Context.part` then
+        names the parts one task runs, and their cases are named as the whole step's."""
 
 
 def _registry() -> dict[str, Adapter]:

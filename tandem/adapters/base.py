@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import shlex
 import shutil
@@ -36,21 +37,25 @@ def basic_properties(project: Project, step: object, ctx: object) -> Properties:
     return ()
 
 
+Tool = Path | str  # a tool's file (the cache digests its content) or a fact about it
+
+
 @functools.cache
-def identity(path: str | Path) -> str:
-    """A tool or directory as the cache knows it, without running it: real path, size, mtime."""
-    real = os.path.realpath(path)
-    try:
-        st = os.stat(real)
-    except OSError:
-        return f"{path} (missing)"
-    return f"{real} {st.st_size} {st.st_mtime_ns}"
-
-
-def program(name: str) -> str:
-    """The identity of the program `name` on the PATH."""
+def program(name: str) -> Tool:
+    """The file of the program `name` on the PATH, links resolved; a fact when there is none."""
     found = shutil.which(name)
-    return identity(found) if found else f"{name} (not on PATH)"
+    return Path(os.path.realpath(found)) if found else f"{name} (not on PATH)"
+
+
+def distribution(module: str) -> str:
+    """`NAME VERSION` of the installed distribution holding a module, read from its
+    `.dist-info` directory without importing either (a machine-independent identity)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.origin:
+        return f"{module} (not installed)"
+    site = Path(spec.origin).parent.parent
+    infos = sorted(site.glob(f"{module}-*.dist-info"))
+    return infos[-1].name.removesuffix(".dist-info") if infos else module
 
 
 def basic_outputs(project: Project, layout: Layout) -> tuple[Output, ...]:

@@ -2,7 +2,8 @@
 
 build: `go install ./...` with GOBIN=OUTPUT/<project> (every package built, binaries written);
 fmt: `gofmt -l -d` (or `-l -w` to fix); vet: `go vet -json ./...`;
-test: `go test -json ./...`, converted by `tandem.adapters.go_events`.
+test: `go test -json ./...`, converted by `tandem.adapters.go_events`; a shard's part names
+its packages instead of `./...` (`parts` lists those with tests).
 A module under a go.work that does not list it runs with GOWORK=off (see `go_work`).
 A module without packages (only go.mod, or only testdata) skips build, vet and test, as
 pytest's exit 5 skips a Python project without tests.
@@ -32,6 +33,7 @@ from tandem.model import (
 )
 
 if TYPE_CHECKING:
+    from tandem.adapters import Probe
     from tandem.adapters.go_blame import Source
 
 # Judging loads on first use: a run that replays every task judges nothing.
@@ -104,7 +106,7 @@ properties = base.basic_properties
 outputs = base.basic_outputs
 
 
-def tools(project: Project, step: Step) -> tuple[str, ...]:
+def tools(project: Project, step: Step, root: Path) -> tuple[base.Tool, ...]:
     """The go command (gofmt for fmt) on the PATH; GOROOT and GOTOOLCHAIN are in the key's
     variables and a go.mod `toolchain` line in its files."""
     return (base.program("gofmt" if step is Step.FMT else "go"),)
@@ -155,8 +157,9 @@ def _vet(project: Project, ctx: Context, env: Env, user: Args) -> Sequence[Comma
 
 def _test(project: Project, ctx: Context, env: Env, user: Args) -> Sequence[Command]:
     timeout = ("-timeout", go_timeout(ctx.timeout))
+    packages = ctx.part or ("./...",)
     # User arguments go last: `go test ./... -run X` hands them on to the test binaries.
-    argv = ("go", "test", "-json", "-p", str(ctx.slots), *timeout, "./...", *user)
+    argv = ("go", "test", "-json", "-p", str(ctx.slots), *timeout, *packages, *user)
     return (Command(argv, project.path, {**env, **_race_env()}),)
 
 
@@ -171,6 +174,41 @@ _COMMANDS: Mapping[Step, Callable[[Project, Context, Env, Args], Sequence[Comman
     Step.VET: _vet,
     Step.TEST: _test,
 }
+
+
+def parts(project: Project, step: Step, probe: Probe) -> tuple[str, ...]:
+    """The packages with tests that `go test ./...` runs (`./pkg`, `.`), as `go list` finds them."""
+    if step is not Step.TEST:
+        return ()
+    # -find: the packages alone, no dependency resolved; a package whose files build
+    # constraints exclude is left out, as `./...` leaves it out.
+    tags = _tags(tuple(project.args.get(Step.TEST, ())))
+    argv = ("go", "list", "-e", "-find", *tags, "-f", _WITH_TESTS, "./...")
+    found = probe(Command(argv, project.path, _workspace_env(project.path)))
+    if not found.ended_normally:
+        return ()  # the step runs whole, and says what is wrong itself
+    dirs = (Path(line.strip()) for line in found.stdout.splitlines() if line.strip())
+    return tuple(sorted(_relative_package(project.path, d) for d in dirs))
+
+
+_WITH_TESTS = "{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}"
+
+
+def _tags(user: Args) -> Args:
+    """The `-tags` of the user's test arguments, which decide what packages `./...` holds."""
+    found: list[str] = []
+    for word, after in zip(user, (*user[1:], "")):
+        flag = word.lstrip("-")
+        if flag.startswith("tags="):
+            found.append(f"-{flag}")
+        elif flag == "tags" and word.startswith("-"):
+            found.append(f"-tags={after}")
+    return tuple(found)
+
+
+def _relative_package(module: Path, directory: Path) -> str:
+    inside = os.path.relpath(os.path.realpath(directory), os.path.realpath(module))
+    return "." if inside == "." else "./" + Path(inside).as_posix()
 
 
 def rerun_commands(

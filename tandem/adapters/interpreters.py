@@ -7,6 +7,7 @@ system directories. pyenv's shims are passed over, since they fail for versions 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -41,10 +42,8 @@ class Wanted:
         if _DIR_VERSION.match(self.spec):
             wanted = _DIR_VERSION.match(self.spec)[1].split(".")
             return [str(part) for part in version.release[: len(wanted)]] == wanted
-        try:
-            return version in specifiers.SpecifierSet(self.spec)
-        except specifiers.InvalidSpecifier:
-            return False
+        found = _specifier_set(self.spec)
+        return found is not None and version in found
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,9 @@ def choose(
     request: Wanted | None, found: Iterable[Interpreter] | None = None
 ) -> Interpreter | None:
     """Tandem's own interpreter when it fits (or nothing is asked), else the newest that fits."""
-    candidates = list(installed() if found is None else found)
+    if found is None and (request is None or request.accepts(_own().version)):
+        return _own()  # no need to look for the others
+    candidates = installed() if found is None else list(found)
     fitting = [i for i in candidates if request is None or request.accepts(i.version)]
     own = [i for i in fitting if i.path == Path(sys.executable)]
     if own:
@@ -106,22 +107,38 @@ def choose(
     return max(fitting, key=lambda i: i.version, default=None)
 
 
+@functools.lru_cache(maxsize=64)
+def _specifier_set(spec: str) -> specifiers.SpecifierSet | None:
+    """The parsed set (every project asks again); None when it does not parse."""
+    try:
+        return specifiers.SpecifierSet(spec)
+    except specifiers.InvalidSpecifier:
+        return None
+
+
+def _own() -> Interpreter:
+    """The interpreter Tandem runs on."""
+    version = versions.Version("{}.{}.{}".format(*sys.version_info[:3]))
+    return Interpreter(Path(sys.executable), version)
+
+
 def installed() -> list[Interpreter]:
     """Interpreters on this machine, Tandem's own first."""
-    own = Interpreter(
-        Path(sys.executable), versions.Version("{}.{}.{}".format(*sys.version_info[:3]))
-    )
+    return list(_installed(_managed_homes(), _path_dirs()))
+
+
+@functools.lru_cache(maxsize=8)
+def _installed(
+    homes: tuple[Path, ...], dirs: tuple[Path, ...]
+) -> tuple[Interpreter, ...]:
+    """Interpreters in these directories, looked for once per run (every project asks)."""
+    own = _own()
     seen, found = {own.path}, [own]
-    for found_one in (*_managed(), *_on_path()):
+    for found_one in (*_managed(homes), *_on_path(dirs)):
         if found_one.path not in seen and os.access(found_one.path, os.X_OK):
             seen.add(found_one.path)
             found.append(found_one)
-    return found
-
-
-def search_dirs() -> tuple[Path, ...]:
-    """Every directory where an interpreter is looked for: installing one changes its mtime."""
-    return (*_managed_homes(), *_path_dirs())
+    return tuple(found)
 
 
 def _managed_homes() -> tuple[Path, Path]:
@@ -140,9 +157,9 @@ def _path_dirs() -> tuple[Path, ...]:
     return tuple(Path(d) for d in unique)
 
 
-def _managed() -> Iterator[Interpreter]:
+def _managed(homes: tuple[Path, ...]) -> Iterator[Interpreter]:
     """pyenv's and uv's installations: one directory per version."""
-    for home in _managed_homes():
+    for home in homes:
         for folder in sorted(home.glob("*")) if home.is_dir() else ():
             match = _DIR_VERSION.match(folder.name)
             version = _version(match[1]) if match else None
@@ -150,9 +167,9 @@ def _managed() -> Iterator[Interpreter]:
                 yield Interpreter(folder / "bin" / "python3", version)
 
 
-def _on_path() -> Iterator[Interpreter]:
+def _on_path(dirs: tuple[Path, ...]) -> Iterator[Interpreter]:
     """`pythonX.Y` executables on the PATH and in the system directories (not pyenv shims)."""
-    for folder in _path_dirs():
+    for folder in dirs:
         for exe in sorted(folder.glob("python3.*")) if folder.is_dir() else ():
             match = _EXE_VERSION.match(exe.name)
             version = _version(match[1]) if match else None

@@ -7,7 +7,6 @@ pins; whether pytest-xdist is used from the project's own pytest configuration.
 
 from __future__ import annotations
 
-import configparser
 import re
 import shlex
 import tomllib
@@ -18,6 +17,9 @@ from urllib.parse import unquote, urlparse
 
 from tandem import tomlfile
 from tandem.adapters import precommit, tool_envs, uv_workspace
+from tandem.lazy import lazy
+
+configparser = lazy("configparser")  # tox.ini and setup.cfg only
 
 TEST_NAMES = tool_envs.TEST_NAMES
 REQUIREMENT_FILES = (

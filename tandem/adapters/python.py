@@ -2,7 +2,8 @@
 
 The environment and the build come from `tandem.adapters.venv`, the format and lint checks from
 `tandem.adapters.python_lint`. pytest runs inside the project's environment and reports through
-`--junitxml`, which `pytest_xml` normalises; `pytest_progress` names a test that never ended.
+`--junitxml`, which `pytest_xml` normalises; `pytest_progress` names a test that never ended;
+`pytest_parts` runs a shard's part of the tests.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tandem.adapters import base, interpreters, pyproject, venv
+from tandem.adapters import base, pyproject, pytest_parts, venv
 from tandem.lazy import lazy
 from tandem.model import (
     Command,
@@ -63,19 +64,21 @@ _STOPS_EARLY = re.compile(
 _JUNITXML = "--junitxml="
 
 
-def tools(project: Project, step: Step) -> tuple[str, ...]:
-    """uv, and for a build every place an interpreter may come from; black and ruff for fmt/vet.
+def tools(project: Project, step: Step, root: Path) -> tuple[base.Tool, ...]:
+    """uv and the interpreter for a build; uv, black and ruff for fmt and vet.
 
     Pinned tool versions are in the project's files, which the key covers anyway.
     """
-    uv = base.identity(venv.UV) if venv.UV else "uv (missing)"
+    uv = Path(venv.UV) if venv.UV else "uv (missing)"
     if step is Step.BUILD:
-        dirs = (base.identity(d) for d in interpreters.search_dirs())
-        return (uv, base.identity(sys.executable), *dirs)
+        _, found = venv.interpreter(project, root)
+        if found is None:
+            return (uv, "no Python fits")
+        return (uv, found.path.resolve(), f"Python {found.version}")
     if step is Step.TEST:
         return ()
-    beside = Path(sys.executable).parent
-    return (uv, base.identity(beside / "black"), base.identity(beside / "ruff"))
+    ruff = Path(sys.executable).parent / "ruff"
+    return (uv, base.distribution("black"), ruff)
 
 
 def outputs(project: Project, layout: Layout) -> tuple[Output, ...]:
@@ -132,7 +135,13 @@ def pytest_argv(project: Project, ctx: Context) -> tuple[str, ...]:
     """pytest inside the project's environment, writing an xunit1 report into the workdir."""
     workers = ("-n", str(max(1, ctx.slots))) if _uses_xdist(project) else ()
     extra = project.args.get(Step.TEST, ())
-    return (*_pytest_head(project, ctx, ctx.workdir / REPORT), *workers, *extra)
+    part = pytest_parts.ignore_args(project, ctx.part)
+    return (*_pytest_head(project, ctx, ctx.workdir / REPORT), *workers, *part, *extra)
+
+
+def parts(project: Project, step: Step, probe: object) -> tuple[str, ...]:
+    """The test files and the rest (`pytest_parts`), found in the tree without a process."""
+    return pytest_parts.parts(project) if step is Step.TEST else ()
 
 
 def _uses_xdist(project: Project) -> bool:

@@ -7,7 +7,6 @@ Poetry's version constraints are translated (`^1.2` is `>=1.2,<2`, `~1.2` is `>=
 
 from __future__ import annotations
 
-import configparser
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -16,6 +15,8 @@ from typing import Any
 
 from tandem import tomlfile
 from tandem.lazy import lazy
+
+configparser = lazy("configparser")  # tox.ini and setup.cfg only
 
 TEST_NAMES = ("test", "tests", "testing", "dev")
 HATCH_ENVS = ("default", "hatch-test", *TEST_NAMES)

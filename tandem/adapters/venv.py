@@ -94,12 +94,19 @@ def activated(venv: Path) -> dict[str, str]:
     return {"VIRTUAL_ENV": str(venv), "PATH": path}
 
 
+def interpreter(
+    project: Project, root: Path
+) -> tuple[interpreters.Wanted | None, interpreters.Interpreter | None]:
+    """What the project asks for, and the installed interpreter that gives it (None if none)."""
+    wanted = interpreters.wanted(
+        project.path, pyproject.read_pyproject(project.path), root
+    )
+    return wanted, interpreters.choose(wanted)
+
+
 def setup(project: Project, ctx: Context) -> Setup:
     """The project's interpreter and lock; a Refusal when no installed Python fits."""
-    wanted = interpreters.wanted(
-        project.path, pyproject.read_pyproject(project.path), ctx.root
-    )
-    found = interpreters.choose(wanted)
+    wanted, found = interpreter(project, ctx.root)
     if found is None:
         raise base.Refusal(
             "python", "python.interpreter", interpreters.missing_message(wanted)

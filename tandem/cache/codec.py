@@ -27,6 +27,7 @@ def outcome_data(outcome: Outcome) -> dict[str, Any]:
         "started": outcome.started.isoformat(),
         "duration": outcome.duration,
         "properties": [list(pair) for pair in outcome.properties],
+        "slots": outcome.slots,
     }
 
 
@@ -51,6 +52,7 @@ def outcome_from(task: Task, data: Any) -> Outcome:
             datetime.fromisoformat(data["started"]),
             float(data["duration"]),
             _pairs(data["properties"]),
+            int(data.get("slots", 0)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise Malformed(str(exc)) from None

@@ -24,6 +24,7 @@ from pathlib import Path
 from tandem.report.files import write_atomic
 
 INDEX = "files.json"
+TOOLS = "tools.json"
 FORMAT = 2
 RACY_NS = 2_000_000_000  # coarse file systems keep mtimes to 2 s
 # What tools leave in a tree and no repository means as source, ignored or not.
@@ -351,3 +352,43 @@ def _read_spec(
 
     rules[str(path)] = _signature(st)
     return [(base, prefix, pathspec.GitIgnoreSpec.from_lines(lines))]
+
+
+class Contents:
+    """Digests of files outside the tree (tools: `go`, `uv`, an interpreter), by content, so a
+    key is the same on every machine with the same tools; each is read again only when its stat
+    changes, the digests being kept in the state directory."""
+
+    def __init__(self, state: Path | None = None) -> None:
+        self.path = state / TOOLS if state else None
+        self.known = _load_contents(self.path) if self.path else {}
+        self.changed = False
+
+    def digest(self, file: Path) -> str:
+        """The digest of the file's content ("missing" when it cannot be read)."""
+        try:
+            st = os.stat(file)
+        except OSError:
+            return "missing"
+        sig, known = list(_signature(st)), self.known.get(str(file))
+        if known and known[0] == sig:
+            return known[1]
+        self.known[str(file)], self.changed = [sig, _file_digest(str(file), st)], True
+        return self.known[str(file)][1]
+
+    def save(self) -> None:
+        """Keep what was read for the next run (a run that cannot only reads again)."""
+        if self.changed and self.path:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(self.path, json.dumps(self.known))
+            except OSError:
+                pass
+
+
+def _load_contents(path: Path) -> dict[str, list]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -16,13 +16,14 @@ import functools
 import hashlib
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import tandem
 from tandem.adapters import ADAPTERS
-from tandem.cache.files import Tree
+from tandem.cache.files import Contents, Tree
 from tandem.model import Project, Step, Task
 
 
@@ -41,45 +42,73 @@ def task_keys(
     root: Path,
     settings: Settings,
     environ: Mapping[str, str] = os.environ,
+    contents: Contents | None = None,
+    broken: Collection[str] = (),
 ) -> dict[str, str]:
-    """The key of every task, by task id."""
+    """The key of every task, by task id; tools' files are digested through `contents`.
+
+    A task of a `broken` project (refused, never green) has none, nor has a task needing one.
+    """
     by_id = {task.id: task for task in tasks}
     keys = _Keys(by_id, {p.name: p for p in projects}, tree, root, settings, environ)
-    return {task.id: keys.of(task.id) for task in tasks}
+    keys.contents = contents or Contents()
+    keyed = _keyable(by_id, set(broken))
+    return {task.id: keys.of(task.id) for task in tasks if keyed[task.id]}
+
+
+def _keyable(tasks: Mapping[str, Task], broken: set[str]) -> dict[str, bool]:
+    """Whether each task can have a key: its project is sound and so is every task it needs."""
+    known: dict[str, bool] = {}
+
+    def sound(task_id: str) -> bool:
+        if task_id not in known:
+            task = tasks[task_id]
+            known[task_id] = task.project.name not in broken and all(
+                sound(need) for need in task.needs if need in tasks
+            )
+        return known[task_id]
+
+    return {task_id: sound(task_id) for task_id in tasks}
 
 
 class _Keys:
-    """Keys computed once each, needed tasks first."""
+    """Keys computed once each, needed tasks first; what tasks share is computed once too."""
 
     def __init__(self, tasks, projects, tree, root, settings, environ) -> None:
         self.tasks, self.projects, self.tree = tasks, projects, tree
         self.root, self.settings, self.environ = root, settings, environ
         self.known: dict[str, str] = {}
-        self.variables: dict[tuple[str, ...], list[tuple[str, str]]] = {}
-        self.digests: dict[tuple[str, str], str] = {}  # each directory's, computed once
+        self.shared: dict[tuple, Any] = {}
 
     def of(self, task_id: str) -> str:
         if task_id not in self.known:
             self.known[task_id] = _digest(self._lines(self.tasks[task_id]))
         return self.known[task_id]
 
+    def _once(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
+
     def _lines(self, task: Task) -> Iterator[str]:
-        project = task.project
+        project, step = task.project, task.step
         yield f"tandem {tandem.__version__} {_own_code()}"
         yield f"platform {sys.platform} {os.uname().machine}"
-        yield f"step {project.language} {task.step.value}"
-        yield f"project {_settings(project, self.root)}"
+        yield f"step {project.language} {step.value}"
+        yield from (f"part {part}" for part in task.part)  # a shard's part of the step
         yield f"run {self._verdict_settings(task)}"
-        yield from (f"tool {tool}" for tool in _tools(project, task.step))
-        patterns = (*ADAPTERS[project.language].ENV, *project.env)
-        yield from (f"env {k}={v}" for k, v in self._variables(patterns))
-        yield from self._files(project, task.step)
+        yield from (f"tool {tool}" for tool in self._tools(project, step))
+        yield from self._once(("project", project.name), lambda: self._project(project))
+        if step is not Step.FMT:  # formatting reads the project's own files alone
+            yield from self._once(
+                ("needed", project.name), lambda: self._needed(project)
+            )
         yield from (f"needs {need} {self.of(need)}" for need in sorted(task.needs))
 
-    def _variables(self, patterns: tuple[str, ...]) -> list[tuple[str, str]]:
-        if patterns not in self.variables:
-            self.variables[patterns] = _environment(patterns, self.environ)
-        return self.variables[patterns]
+    def _tools(self, project: Project, step: Step) -> list[str]:
+        """The step's tools: files by their content's digest, facts as they are."""
+        found = _tools(project, step, self.root)
+        return [self.contents.digest(t) if isinstance(t, Path) else t for t in found]
 
     def _verdict_settings(self, task: Task) -> str:
         timeout = task.project.timeout or self.settings.timeout
@@ -87,25 +116,34 @@ class _Keys:
         retries = self.settings.retries if retries is None else retries
         return f"timeout={timeout} retries={retries if task.step is Step.TEST else 0}"
 
-    def _files(self, project: Project, step: Step) -> Iterator[str]:
+    def _project(self, project: Project) -> list[str]:
+        """What every step of a project shares: its settings, variables and files."""
+        patterns = (*ADAPTERS[project.language].ENV, *project.env)
+        variables = self._once(
+            ("env", patterns), lambda: _environment(patterns, self.environ)
+        )
         rel = _relative(project.path, self.root)
-        yield f"files {self._under(rel)}"
-        for folder in _above(rel):
-            yield f"beside {folder} {self._beside(folder)}"
-        # Formatting reads the project's own files; building, vetting and testing read its needs'.
-        needed = () if step is Step.FMT else _closure(project, self.projects)
-        for need in needed:
-            yield f"needed {need.name} {self._under(_relative(need.path, self.root))}"
+        return [
+            f"project {_settings(project, self.root)}",
+            *(f"env {k}={v}" for k, v in variables),
+            f"files {self._under(rel)}",
+            *(f"beside {folder} {self._beside(folder)}" for folder in _above(rel)),
+        ]
+
+    def _needed(self, project: Project) -> list[str]:
+        """The files of every project this one needs, directly or not."""
+        return [
+            f"needed {need.name} {self._under(_relative(need.path, self.root))}"
+            for need in _closure(project, self.projects)
+        ]
 
     def _under(self, folder: str) -> str:
-        if ("under", folder) not in self.digests:
-            self.digests["under", folder] = self.tree.digest(self.tree.under(folder))
-        return self.digests["under", folder]
+        files = self.tree.under
+        return self._once(("under", folder), lambda: self.tree.digest(files(folder)))
 
     def _beside(self, folder: str) -> str:
-        if ("beside", folder) not in self.digests:
-            self.digests["beside", folder] = self.tree.digest(self.tree.beside(folder))
-        return self.digests["beside", folder]
+        files = self.tree.beside
+        return self._once(("beside", folder), lambda: self.tree.digest(files(folder)))
 
 
 def _digest(lines: Iterator[str]) -> str:
@@ -117,14 +155,16 @@ def _digest(lines: Iterator[str]) -> str:
 
 @functools.cache
 def _own_code() -> str:
-    """Tandem's own modules as they are: an edited checkout never replays an older verdict."""
-    package = Path(tandem.__file__).parent
+    """Tandem's own modules, by content: an edited checkout never replays an older verdict, and
+    every machine running the same Tandem computes the same keys."""
+    package = os.path.dirname(tandem.__file__)
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        st = path.stat()
-        digest.update(
-            f"{path.relative_to(package)} {st.st_size} {st.st_mtime_ns}\n".encode()
-        )
+    for folder, _, names in sorted(os.walk(package)):
+        for name in sorted(n for n in names if n.endswith(".py")):
+            path = os.path.join(folder, name)
+            with open(path, "rb") as source:
+                digest.update(f"{os.path.relpath(path, package)}\n".encode())
+                digest.update(source.read())
     return digest.hexdigest()[:16]
 
 
@@ -148,8 +188,8 @@ def _settings(project: Project, root: Path) -> str:
     )
 
 
-def _tools(project: Project, step: Step) -> tuple[str, ...]:
-    return ADAPTERS[project.language].tools(project, step)
+def _tools(project: Project, step: Step, root: Path) -> tuple[Path | str, ...]:
+    return ADAPTERS[project.language].tools(project, step, root)
 
 
 def _environment(

@@ -19,7 +19,16 @@ from typing import Any
 from tandem.adapters import ADAPTERS
 from tandem.cache.codec import Malformed, outcome_data, outcome_from
 from tandem.cache.store import Store
-from tandem.model import CACHED, Execute, Layout, Outcome, Output, Step, Task
+from tandem.model import (
+    CACHED,
+    Execute,
+    Layout,
+    Outcome,
+    Output,
+    Step,
+    Task,
+    utcnow,
+)
 
 Manifest = dict[
     str, dict[str, list]
@@ -45,7 +54,9 @@ class Cache:
         outcome = _outcome(task, entry)
         if outcome is None or not self._restored(task, key, entry.get("outputs", {})):
             return None
-        outcome = replace(outcome, properties=(*outcome.properties, (CACHED, key)))
+        # Replayed now, holding no CPU: the cases keep their times, the run's timeline its own.
+        properties = (*outcome.properties, (CACHED, key))
+        outcome = replace(outcome, started=utcnow(), slots=0, properties=properties)
         self.replayed[task.id] = outcome
         return outcome
 

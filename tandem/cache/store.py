@@ -7,7 +7,8 @@
 
 Every write goes through a temporary file and a rename, so a reader (this run, or another
 sharing the directory) sees a whole file or none. A hit touches its entry; eviction removes
-the least recently used entries and blobs until the cache fits its size limit.
+the least recently used entries and blobs until the cache fits its size limit. `open_store`
+puts the remote cache behind a store when one is configured (`tandem.cache.shared`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from tandem.cache.remote_settings import remote_settings
+from tandem.config import Config
 from tandem.report.files import write_atomic
 
 HEADER = b"tandem-cache 1 "
@@ -106,9 +110,28 @@ class Store:
                 path.unlink()
                 total -= size
 
+    def finish(self) -> tuple[str, ...]:
+        """At the end of the run: what the store has to warn about (a local store: nothing)."""
+        return ()
+
     def _write(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, data)
+
+
+def open_store(
+    directory: Path,
+    config: Config,
+    keys: Iterable[str],
+    environ: Mapping[str, str] = os.environ,
+) -> Store:
+    """The run's store: this one, with the remote cache as a tier behind it when configured."""
+    settings = remote_settings(config.remote_cache, environ)
+    if settings is None:
+        return Store(directory, config.cache_size)
+    from tandem.cache.shared import shared_store  # HTTP and tar load only when used
+
+    return shared_store(directory, config.cache_size, settings, keys)
 
 
 def _files(directory: Path) -> list[tuple[int, int, Path]]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from tandem.model import TandemError
 
 SUMMARY = "summary.md"
+HTML = "report.html"
 PREVIOUS = ".previous"
 
 
@@ -54,8 +55,8 @@ def _blocker(path: Path) -> Path:
 
 
 def check_report(junit: Path) -> None:
-    """The report and the summary beside it can be written: no directory in their place."""
-    for path in (junit, junit.parent / SUMMARY):
+    """The report and the files beside it can be written: no directory in their place."""
+    for path in beside(junit):
         if path.is_dir():
             raise TandemError(
                 f"report path {path} is a directory; remove it or pass --junit FILE"
@@ -63,15 +64,20 @@ def check_report(junit: Path) -> None:
     check_directory(junit.parent, "report directory")
 
 
+def beside(junit: Path) -> tuple[Path, ...]:
+    """The report, the summary and the HTML page beside it."""
+    return (junit, junit.parent / SUMMARY, junit.parent / HTML)
+
+
 def written(junit: Path) -> tuple[Path, ...]:
-    """Every file a run writes beside the report: the report, the summary, their previous ones."""
-    mine = (junit, junit.parent / SUMMARY)
+    """Every file a run writes beside the report: those, and their previous ones."""
+    mine = beside(junit)
     return (*mine, *(path.with_name(path.name + PREVIOUS) for path in mine))
 
 
 def set_aside(junit: Path) -> None:
-    """Move the previous report and summary to `NAME.previous`, so no stale one stays in place."""
-    for path in (junit, junit.parent / SUMMARY):
+    """Move the previous report, summary and page to `NAME.previous`: no stale one stays."""
+    for path in beside(junit):
         try:
             if path.is_file():
                 os.replace(path, path.with_name(path.name + PREVIOUS))

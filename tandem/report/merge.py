@@ -1,13 +1,16 @@
 """`tandem merge`: read JUnit files (Tandem's or other tools') and write one report.
 
 Every suite and case is kept exactly once: a suite found identical in two inputs
-(the same shard passed twice) is written once, same-named different suites get
-distinct names, counts are recomputed and the result is written atomically.
+(the same shard passed twice) is written once; same-named suites of different inputs (one
+task's parts, run by different shards) become one suite holding all their cases, while
+same-named suites of one input get distinct names; counts are recomputed and the result is
+written atomically.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,14 +44,69 @@ def merge_reports(
     if not inputs:
         raise TandemError("merge: no input files")
     reports = [read_junit(Path(path)) for path in inputs]
-    suites = dict.fromkeys(suite for report in reports for suite in report.suites)
     # Shards run side by side, so the merged run took as long as the longest one.
     elapsed = max(report.time for report in reports)
-    merged = masker.deep(Report(tuple(suites), elapsed))
+    merged = masker.deep(Report(combined(reports), elapsed))
     try:
         return totals(write_report(Path(out), merged, flavour))
     except OSError as exc:
         raise TandemError(f"cannot write {out} ({exc.strerror or exc})") from None
+
+
+def combined(reports: Sequence[Report]) -> tuple[Suite, ...]:
+    """The reports' suites, each once; the n-th suite of a name in each input joined as one."""
+    groups: dict[tuple[str, int], list[Suite]] = {}
+    seen: set[Suite] = set()
+    for report in reports:
+        nth: Counter[str] = Counter()
+        for suite in report.suites:
+            if suite not in seen:
+                seen.add(suite)
+                groups.setdefault((suite.name, nth[suite.name]), []).append(suite)
+                nth[suite.name] += 1
+    return tuple(_joined(group) for group in groups.values())
+
+
+def _joined(suites: list[Suite]) -> Suite:
+    """Suites of one name from different inputs (a task's parts) as one suite."""
+    if len(suites) == 1:
+        return suites[0]
+    stamps = [suite.timestamp for suite in suites if suite.timestamp]
+    hosts = {suite.hostname for suite in suites}
+    return Suite(
+        suites[0].name,
+        _parts_cases([case for suite in suites for case in suite.cases]),
+        sum(suite.time for suite in suites),  # the task's time, all its parts together
+        min(stamps, default=""),
+        hosts.pop() if len(hosts) == 1 else "",
+        tuple(dict.fromkeys(pair for suite in suites for pair in suite.properties)),
+        "\n".join(filter(None, (suite.stdout for suite in suites))),
+        "\n".join(filter(None, (suite.stderr for suite in suites))),
+    )
+
+
+def _parts_cases(cases: list[Case]) -> tuple[Case, ...]:
+    """The cases of a task's parts: each test as it came (a test twice is numbered, to show).
+
+    A `[tool]` or `[step]` case speaks of the step, and each part says it alike: once per
+    verdict and message. A green or skipped one (a part that held no test) drops out beside
+    other cases, as the whole step would not have written it.
+    """
+    tests = any(not case.name.startswith("[") for case in cases)
+    kept: list[Case] = []
+    said: set[tuple[str, str, str, str]] = set()
+    for case in cases:
+        if case.name.startswith("["):
+            key = (case.classname, case.name, case.verdict, _message(case))
+            if key in said or (tests and case.verdict in ("passed", "skipped")):
+                continue
+            said.add(key)
+        kept.append(case)
+    return tuple(kept)
+
+
+def _message(case: Case) -> str:
+    return case.results[0].message if case.results else ""
 
 
 def read_junit(path: Path) -> Report:

@@ -172,11 +172,19 @@ def text_summary(
 
 def _red_lines(outcome: Outcome, case: TestCase, color: bool) -> list[str]:
     label = LABELS[Status.ERROR if case.verdict is Verdict.ERROR else Status.FAILED]
-    where = f"{outcome.task.id}  {clean(case.classname)}/{clean(case.name)}"
+    where = f"{outcome.task.id}  {clean(case.classname)}/{clean(case.name)}{_at(case)}"
     excerpt = [f"      {line}" for line in _excerpt(case, SHOWN_LINES)]
     reruns = [f"      {name}: {command}" for name, command in rerun_commands(case)]
     head = f"{_paint(f'{label:<5}', COLOURS[Status.FAILED], color)} {where}"
     return [head, *excerpt, *reruns]
+
+
+def _at(case: TestCase) -> str:
+    """`  (file:line)` where the case says where it failed, project-relative; else "" (also
+    when its name is the file already, as a formatting case's is)."""
+    if not case.file or case.file in case.name:
+        return ""
+    return f"  ({clean(case.file)}{f':{case.line}' if case.line else ''})"
 
 
 def rerun_commands(case: TestCase) -> list[tuple[str, str]]:

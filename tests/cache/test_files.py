@@ -410,3 +410,31 @@ def test_a_directory_changed_within_a_clock_tick_of_the_scan_is_walked_again(
     os.utime(root / "p", ns=(mtime, mtime))
     set_written(state, mtime + 1_000_000_000)  # the scan ran within that tick too
     assert listed(root, state) == ("p/a.py", "p/b.py")
+
+
+def test_a_tools_digest_is_its_content_wherever_and_whenever_installed(tmp_path):
+    first, second = tmp_path / "a" / "go", tmp_path / "b" / "bin" / "go"
+    for path, mtime in ((first, 1_000_000_000), (second, 2_000_000_000)):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"\x7fELF go1.26")
+        os.utime(path, ns=(mtime, mtime))
+    contents = files.Contents(tmp_path / "state")
+    assert contents.digest(first) == contents.digest(second)
+    second.write_bytes(b"\x7fELF go1.27")
+    assert contents.digest(first) != contents.digest(second)
+    assert contents.digest(tmp_path / "nowhere") == "missing"
+
+
+def test_a_tool_is_read_again_only_when_its_stat_changes(tmp_path, monkeypatch):
+    tool = tmp_path / "uv"
+    tool.write_bytes(b"uv 0.13.8")
+    contents = files.Contents(tmp_path / "state")
+    first = contents.digest(tool)
+    contents.save()
+    reads = []
+    real = files._file_digest
+    monkeypatch.setattr(files, "_file_digest", lambda *a: reads.append(a) or real(*a))
+    again = files.Contents(tmp_path / "state")
+    assert again.digest(tool) == first and reads == []
+    tool.write_bytes(b"uv 0.13.9!")
+    assert again.digest(tool) != first and len(reads) == 1

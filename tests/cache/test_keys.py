@@ -78,7 +78,7 @@ def fake_tools(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Tool identities by language, instead of the tools found on this machine."""
     identities = {"go": "/usr/bin/go 100 1", "python": "/usr/bin/uv 200 1"}
     monkeypatch.setattr(
-        keys, "_tools", lambda project, step: (identities[project.language],)
+        keys, "_tools", lambda project, step, root: (identities[project.language],)
     )
     return identities
 
@@ -238,3 +238,19 @@ def test_the_adapters_own_tool_identities_give_stable_keys_wherever_the_root_is(
     first = key_map(root=tmp_path / "a")
     assert first == key_map(root=tmp_path / "b")
     assert len(set(first.values())) == len(first)
+
+
+def test_a_broken_projects_tasks_and_the_builds_waiting_on_them_have_no_key(fake_tools):
+    found = projects(Path("/r"))
+    tasks = make_plan(found, tuple(Step))
+    keyed = task_keys(
+        tasks, found, tree(FILES), Path("/r"), SETTINGS, {}, broken={"kit"}
+    )
+    # kit's own tasks, and orders' and api's build and test (they wait for kit's build, so
+    # they cannot go green); fmt and vet wait for nothing and keep their keys.
+    assert set(key_map()) - set(keyed) == every("kit") | {
+        "orders:build",
+        "orders:test",
+        "api:build",
+        "api:test",
+    }

@@ -54,7 +54,7 @@ def test_shards_are_merged_exactly_once(tmp_path, outcome, check_report):
     assert root.find("testsuite").get("hostname") == "ci-7"
 
 
-def test_same_named_different_suites_get_distinct_names(
+def test_same_named_suites_of_different_files_are_one_suite_and_a_case_twice_shows(
     tmp_path, outcome, check_report
 ):
     a = shard(tmp_path, "a", [outcome("svc-a", Step.TEST, TestCase("svc-a", "T"))])
@@ -64,9 +64,48 @@ def test_same_named_different_suites_get_distinct_names(
     out = tmp_path / "merged.xml"
     assert merge_reports(out, [a, b]) == Totals(2, 1, 0, 0)
     assert check_report(out) == Totals(2, 1, 0, 0)
-    assert suite_names(out) == ["svc-a:test", "svc-a:test #2"]
+    assert suite_names(out) == ["svc-a:test"]
     names = [case.get("name") for case in ET.parse(out).getroot().iter("testcase")]
-    assert names == ["T", "T #2"]
+    assert names == ["T", "T #2"], "the same test from two shards is numbered, to show"
+
+
+def test_same_named_suites_of_one_file_get_distinct_names(tmp_path, check_report):
+    twice = foreign(
+        tmp_path,
+        "twice.xml",
+        """
+        <testsuites>
+          <testsuite name="pytest"><testcase classname="a" name="t"/></testsuite>
+          <testsuite name="pytest"><testcase classname="b" name="t"/></testsuite>
+        </testsuites>""",
+    )
+    out = tmp_path / "merged.xml"
+    assert merge_reports(out, [twice]) == Totals(2, 0, 0, 0)
+    assert suite_names(out) == ["pytest", "pytest #2"]
+
+
+def test_a_tasks_parts_from_shards_merge_into_its_one_suite(
+    tmp_path, outcome, check_report
+):
+    skipped = Verdict.SKIPPED
+    empty = TestCase("svc-a", "[pytest]", verdict=skipped, message="no tests")
+    needs = TestCase("svc-a", "[test]", verdict=Verdict.ERROR, message="needs x")
+    parts = [
+        [TestCase("svc-a/tests.test_a", "test_one"), needs],
+        [TestCase("svc-a/tests.test_b", "test_two", 0, FAIL), needs],
+        [empty, needs],
+    ]
+    inputs = [
+        shard(tmp_path, f"s{n}", [outcome("svc-a", Step.TEST, *cases, duration=n)])
+        for n, cases in enumerate(parts, 1)
+    ]
+    out = tmp_path / "merged.xml"
+    assert merge_reports(out, inputs) == Totals(3, 1, 1, 0)
+    assert check_report(out) == Totals(3, 1, 1, 0)
+    suite = ET.parse(out).getroot().find("testsuite")
+    assert suite.get("name") == "svc-a:test" and suite.get("time") == "6.000"
+    names = [case.get("name") for case in suite.iter("testcase")]
+    assert names == ["test_one", "[test]", "test_two"], "step cases said once"
 
 
 def test_counts_are_recomputed_from_the_cases(tmp_path, check_report):
