@@ -97,7 +97,7 @@ def choose(
     request: Wanted | None, found: Iterable[Interpreter] | None = None
 ) -> Interpreter | None:
     """Tandem's own interpreter when it fits (or nothing is asked), else the newest that fits."""
-    if found is None and (request is None or request.accepts(_own().version)):
+    if found is None and own_fits(request):
         return _own()  # no need to look for the others
     candidates = installed() if found is None else list(found)
     fitting = [i for i in candidates if request is None or request.accepts(i.version)]
@@ -105,6 +105,47 @@ def choose(
     if own:
         return own[0]
     return max(fitting, key=lambda i: i.version, default=None)
+
+
+def own_fits(request: Wanted | None) -> bool:
+    """True when Tandem's own interpreter gives what the project asks for (or it asks nothing)."""
+    if request is None:
+        return True
+    own = sys.version_info[:3]
+    bare = _DIR_VERSION.match(request.spec)
+    if bare:
+        wanted = bare[1].split(".")
+        return [str(part) for part in own[: len(wanted)]] == wanted
+    simple = _plain_clauses(request.spec)
+    if simple is not None:
+        return all(_holds(own, op, release) for op, release in simple)
+    return request.accepts(_own().version)
+
+
+# `>=3.9`, `<3.13`, `==3.11`...: a release compared with zero padding, as PEP 440 does for a
+# final release; anything else (wildcards, `~=`, pre-releases) goes to packaging.
+_CLAUSE = re.compile(r"^\s*(>=|<=|>|<|==|!=)\s*(\d+(?:\.\d+){0,2})\s*$")
+_COMPARE = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+
+
+def _plain_clauses(spec: str) -> list[tuple[str, tuple[int, ...]]] | None:
+    """The clauses of a plain specifier set; None when any clause is more than that."""
+    found = [_CLAUSE.match(clause) for clause in spec.split(",")]
+    if not all(found):
+        return None
+    return [(m[1], tuple(int(part) for part in m[2].split("."))) for m in found]
+
+
+def _holds(version: tuple[int, ...], op: str, release: tuple[int, ...]) -> bool:
+    padded = release + (0,) * (3 - len(release))
+    return _COMPARE[op](version, padded)
 
 
 @functools.lru_cache(maxsize=64)

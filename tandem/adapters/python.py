@@ -71,10 +71,7 @@ def tools(project: Project, step: Step, root: Path) -> tuple[base.Tool, ...]:
     """
     uv = Path(venv.UV) if venv.UV else "uv (missing)"
     if step is Step.BUILD:
-        _, found = venv.interpreter(project, root)
-        if found is None:
-            return (uv, "no Python fits")
-        return (uv, found.path.resolve(), f"Python {found.version}")
+        return (uv, *venv.interpreter_facts(project, root))
     if step is Step.TEST:
         return ()
     ruff = Path(sys.executable).parent / "ruff"

@@ -104,6 +104,21 @@ def interpreter(
     return wanted, interpreters.choose(wanted)
 
 
+def interpreter_facts(project: Project, root: Path) -> tuple[Path | str, ...]:
+    """The interpreter a build gets, as the cache knows it: its file and its version (found
+    without loading the version parser when Tandem's own fits)."""
+    wanted = interpreters.wanted(
+        project.path, pyproject.read_pyproject(project.path), root
+    )
+    if interpreters.own_fits(wanted):
+        version = ".".join(str(part) for part in sys.version_info[:3])
+        return (Path(sys.executable).resolve(), f"Python {version}")
+    found = interpreters.choose(wanted)
+    return (
+        (found.path.resolve(), f"Python {found.version}") if found else ("no Python",)
+    )
+
+
 def setup(project: Project, ctx: Context) -> Setup:
     """The project's interpreter and lock; a Refusal when no installed Python fits."""
     wanted, found = interpreter(project, ctx.root)
