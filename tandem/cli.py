@@ -296,6 +296,13 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...]) -> None:
             "reported flaky (default 0; a project's `retries` setting wins)",
         )
         step.add_argument(
+            "-k",
+            "--select",
+            metavar="NAME",
+            help="only the tests whose name holds NAME, in any case, in every language "
+            "(go test -run, pytest -k)",
+        )
+        step.add_argument(
             "test_args",
             nargs="*",
             metavar="-- ARGS",
@@ -458,6 +465,7 @@ def _run(args: argparse.Namespace) -> int:
         retries=getattr(args, "retries", 0),
         wait=args.wait,
         test_args=tuple(getattr(args, "test_args", ())),
+        select=getattr(args, "select", None),
         cache=args.cache,
         changed_since=args.changed_since,
         shard=_shard(args),

@@ -22,6 +22,17 @@ def with_test_args(
     )
 
 
+def with_selection(
+    projects: Sequence[Project], name: str | None
+) -> tuple[Project, ...]:
+    """The projects whose test step runs only the tests whose name holds `name` (`-k NAME`)."""
+    if not name:
+        return tuple(projects)
+    return tuple(
+        with_test_args([p], ADAPTERS[p.language].selecting(name))[0] for p in projects
+    )
+
+
 def make_plan(
     projects: Sequence[Project], steps: Sequence[Step], named: Iterable[str] = ()
 ) -> tuple[Task, ...]:

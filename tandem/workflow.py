@@ -31,7 +31,7 @@ from tandem.model import (
     Watcher,
     case_for,
 )
-from tandem.plan import make_plan, matching, with_test_args
+from tandem.plan import make_plan, matching, with_selection, with_test_args
 from tandem.report import files
 from tandem.report.html import html_report
 from tandem.report.junit import write_junit
@@ -62,6 +62,9 @@ class Options:
     retries: int = 0  # reruns of failed tests, for projects without a `retries` setting
     wait: bool = True  # for another run on the same root; False: a usage error at once
     test_args: tuple[str, ...] = ()  # after `--`: handed to every test tool
+    select: str | None = (
+        None  # `-k NAME`: only the tests whose name holds it, any language
+    )
     cache: bool = True  # replay tasks whose inputs are unchanged; False: run everything
     changed_since: str | None = None  # a git ref: only the projects changed since it
     shard: Shard | None = None  # run and report only this share (`tandem.shard`)
@@ -154,6 +157,7 @@ def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
     """Everything a run needs before its first task, and the report path, checked writable."""
     config, found = find_projects(root)
     projects = with_test_args(found.projects, options.test_args)
+    projects = with_selection(projects, options.select)
     junit = (options.junit or default_junit(root)).resolve()
     chosen = selection(root, config, found, options.changed_since, junit)
     named = _named(projects, options.projects, chosen)

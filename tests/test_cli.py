@@ -444,6 +444,19 @@ def test_arguments_after_the_separator_reach_the_test_tool(monorepo, tmp_path):
     assert [name for name in tests if name.startswith("test")] == ["test_greet[bob]"]
 
 
+def test_one_name_selects_tests_in_every_language(monorepo, tmp_path):
+    root = monorepo(
+        {**project_files("gogreen", GO_GREEN), **project_files("pygreen", PY_GREEN)}
+    )
+    junit = tmp_path / "both.xml"
+    argv = ["--root", str(root), "test", "-k", "LATER", "--junit", str(junit)]
+    assert main(argv) == 0
+    cases = ET.parse(junit).getroot().iter("testcase")
+    tests = {c.get("name") for c in cases if not c.get("name").startswith("[")}
+    # Go's TestLater and pytest's test_later, whatever the case; not TestAdd, not test_greet.
+    assert tests == {"TestLater", "test_later"}
+
+
 def test_each_red_test_says_the_commands_that_rerun_it_alone(monorepo, capsys):
     go_red = {
         **GO_GREEN,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tandem.model import Project, Step, TandemError
-from tandem.plan import make_plan, with_test_args
+from tandem.plan import make_plan, with_selection, with_test_args
 
 GOKIT = Project("gokit", "go", Path("/r/gokit"))
 ORDERS = Project("orders", "go", Path("/r/orders"), needs=("gokit",))
@@ -89,3 +89,12 @@ def test_arguments_after_the_separator_follow_each_projects_own_test_arguments()
         ("-run", "TestX"),
     ]
     assert with_test_args((own,), ()) == (own,)
+
+
+def test_a_selection_reaches_each_languages_test_tool_in_its_own_words():
+    go = Project("svc", "go", Path("/r/svc"), args={Step.TEST: ("-v",)})
+    py = Project("app", "python", Path("/r/app"))
+    chosen = with_selection([go, py], "Money.x")
+    assert chosen[0].args[Step.TEST] == ("-v", "-run", "(?i)Money\\.x")
+    assert chosen[1].args[Step.TEST] == ("-k", "Money.x")
+    assert with_selection([go], None) == (go,)

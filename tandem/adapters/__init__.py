@@ -67,6 +67,10 @@ class Adapter(Protocol):
     def outputs(self, project: Project, layout: Layout) -> tuple[Output, ...]:
         """The directories a build leaves for the tasks after it."""
 
+    def selecting(self, name: str) -> tuple[str, ...]:
+        """The test tool's arguments that run only the tests whose name holds `name`, in any
+        case (`tandem test -k NAME`)."""
+
     def rerun_commands(
         self, project: Project, failed: Sequence[TestCase], ctx: Context
     ) -> Sequence[Command] | None:

@@ -262,6 +262,16 @@ def _package_dir(project: Project, classname: str) -> str:
     return f"./{inside}" if inside != classname else "."
 
 
+def selecting(name: str) -> tuple[str, ...]:
+    """`-run (?i)NAME`: the top-level tests whose name holds NAME, in any case (every subtest)."""
+    return ("-run", f"(?i){_quote_meta(name)}")
+
+
+def _quote_meta(text: str) -> str:
+    """`text` as a Go regular expression that matches only itself (regexp.QuoteMeta)."""
+    return _REGEXP_META.sub(r"\\\1", text)
+
+
 def rerun_hints(project: Project, case: TestCase, layout: Layout) -> base.Properties:
     """`go -C MODULE test ./pkg -run '^TestX$/^sub$'` from the root, and Tandem's form."""
     if not base.is_test(case):
@@ -274,7 +284,7 @@ def rerun_hints(project: Project, case: TestCase, layout: Layout) -> base.Proper
 
 def run_pattern(name: str) -> str:
     """The `-run` pattern that matches test `name` alone: each level of a subtest path anchored."""
-    levels = (_REGEXP_META.sub(r"\\\1", level) for level in name.split("/"))
+    levels = (_quote_meta(level) for level in name.split("/"))
     return "/".join(f"^{level}$" for level in levels)
 
 

@@ -192,6 +192,11 @@ def _rerun(project: Project, ctx: Context, node: str, number: int) -> Command:
     return Command(argv, project.path, _pytest_env(project, ctx, report))
 
 
+def selecting(name: str) -> tuple[str, ...]:
+    """`-k NAME`: pytest's own match on test names, which ignores case."""
+    return ("-k", name)
+
+
 def rerun_hints(project: Project, case: TestCase, layout: Layout) -> base.Properties:
     """The project's pytest on the test's node id from the root, and Tandem's form."""
     node = pytest_xml.node_id(case, project.name, project.path)
