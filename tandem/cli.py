@@ -207,7 +207,23 @@ def _shown(path: Path, root: Path) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     color = wants_color(sys.stdout, os.environ)
-    options = Options(
+    progress = Progress(_say, color, wants_live(sys.stdout, os.environ), write=_write)
+    try:
+        result = run(
+            _root(args),
+            _options(args),
+            watcher=progress,
+            on_wait=lambda message: _say(f"tandem: {message}", sys.stderr),
+        )
+    finally:
+        progress.close()
+    _tell(result, color, _root(args).resolve())
+    return result.exit_code
+
+
+def _options(args: argparse.Namespace) -> Options:
+    """What a step command asks for, as the workflow takes it."""
+    return Options(
         steps=args.steps,
         projects=tuple(args.project),
         jobs=args.jobs,
@@ -225,28 +241,20 @@ def _run(args: argparse.Namespace) -> int:
         shard=_shard(args),
         durations=tuple(args.durations),
     )
-    live = wants_live(sys.stdout, os.environ)
-    progress = Progress(_say, color, live, write=_write)
-    try:
-        result = run(
-            _root(args),
-            options,
-            watcher=progress,
-            on_wait=lambda message: _say(f"tandem: {message}", sys.stderr),
-        )
-    finally:
-        progress.close()
+
+
+def _tell(result: RunResult, color: bool, root: Path) -> None:
+    """The warnings, where the report is, the summary; on GitHub its annotations too."""
     for warning in result.warnings:
         _say(f"tandem: warning: {warning}", sys.stderr)
     _say(f"report: {result.junit}")
     _say(text_summary(result.outcomes, result.elapsed, color))
     if github.active(os.environ):
-        _on_github(result, _root(args).resolve())
+        _on_github(result, root)
     if result.lost:
         _say(f"tandem: {result.lost}; the report is at {result.junit}", sys.stderr)
     if result.interrupted:
         _say("tandem: interrupted; the report holds what finished", sys.stderr)
-    return result.exit_code
 
 
 def _on_github(result: RunResult, root: Path) -> None:
