@@ -20,7 +20,7 @@ from tandem.config import find_root, load_config
 from tandem.mask import Masker
 from tandem.model import Project, Step, TandemError
 from tandem.plan import make_plan
-from tandem.report import github
+from tandem.report import github, gitlab
 from tandem.report.progress import Progress, wants_color, wants_live
 from tandem.report.summary import text_summary
 from tandem.shard import ENV_INDEX, ENV_TOTAL, Shard, parse_shard, shard_from_env
@@ -208,6 +208,9 @@ def _shown(path: Path, root: Path) -> str:
 def _run(args: argparse.Namespace) -> int:
     color = wants_color(sys.stdout, os.environ)
     progress = Progress(_say, color, wants_live(sys.stdout, os.environ), write=_write)
+    folded = gitlab.active(os.environ)
+    if folded:
+        _say(gitlab.section_start("tandem: every task, as it ended"))
     try:
         result = run(
             _root(args),
@@ -217,6 +220,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
+        if folded:
+            _say(gitlab.section_end())
     _tell(result, color, _root(args).resolve())
     return result.exit_code
 

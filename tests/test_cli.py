@@ -457,6 +457,18 @@ def test_one_name_selects_tests_in_every_language(monorepo, tmp_path):
     assert tests == {"TestLater", "test_later"}
 
 
+def test_on_gitlab_the_task_lines_fold_and_the_summary_stays_in_sight(
+    monorepo, monkeypatch, capsys
+):
+    root = monorepo(project_files("gogreen", GO_GREEN))
+    monkeypatch.setenv("GITLAB_CI", "true")
+    assert main(["--root", str(root), "fmt"]) == 0
+    out = capsys.readouterr().out
+    start, task = out.index("section_start:"), out.index("PASS  gogreen:fmt")
+    end, report = out.index("section_end:"), out.index("report: ")
+    assert start < task < end < report
+
+
 def test_each_red_test_says_the_commands_that_rerun_it_alone(monorepo, capsys):
     go_red = {
         **GO_GREEN,
