@@ -107,13 +107,12 @@ def find_root(start: Path) -> Path:
 
 def _configures_tandem(path: Path) -> bool:
     try:
-        data = path.read_bytes()
-        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+        tool = tomlfile.load(path).get("tool")  # parsed once: load_config reads it next
     except OSError:
         return False
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         # Still the root: loading it there reports the mistake instead of running elsewhere.
-        return b"tool.tandem" in data
+        return b"tool.tandem" in path.read_bytes()
     return isinstance(tool, dict) and "tandem" in tool
 
 

@@ -120,7 +120,6 @@ class Setup:
     found: Discovery
     tasks: tuple[Task, ...]
     masker: Masker
-    selection: Selection | None = None  # with `--changed-since`
     left_out: tuple[Outcome, ...] = ()  # a skipped case per task it left out
     reported: frozenset[str] | None = None  # with `--shard`: the ids it reports
 
@@ -169,11 +168,11 @@ def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
     masker = Masker.from_env(os.environ, config.secrets)
     left_out = _left_out(projects, options.steps, tasks, chosen)
     if options.shard is None:
-        return Setup(where, config, found, tasks, masker, chosen, left_out), junit
+        return Setup(where, config, found, tasks, masker, left_out), junit
     share = _share(tasks, options, where, found)
     # What a change left out is said once, by the first shard.
     left_out = left_out if options.shard.index == 1 else ()
-    setup = Setup(where, config, found, share.runs, masker, chosen, left_out)
+    setup = Setup(where, config, found, share.runs, masker, left_out)
     return replace(setup, reported=share.reports), junit
 
 
@@ -253,14 +252,16 @@ def run_tasks(
 
     When the cache replays every task, nothing else is loaded: no event loop, no tools.
     """
+    if not setup.tasks:
+        return [], False, ()  # nothing to run (`--changed-since` left everything out)
     cache = _cache(setup, options, junit)
     replayed = replay_all(setup.tasks, cache) if cache else None
     if replayed is not None:
-        masked = [setup.masker.outcome(outcome) for outcome in replayed]
+        # Kept outcomes were masked before they were kept.
         watcher.planned(setup.tasks, {})
-        for outcome in masked:
+        for outcome in replayed:
             watcher.done(outcome)
-        return masked, False, cache.store.finish() if cache else ()
+        return replayed, False, cache.store.finish()
     # The event loop and the tools' commands are loaded only when a task runs.
     from tandem import engine
 
@@ -270,8 +271,9 @@ def run_tasks(
 
 
 def _cache(setup: Setup, options: Options, junit: Path) -> Cache | None:
-    """The run's cache with every task's key; None with `--no-cache` and for `fmt --fix`."""
-    if not options.cache or options.fix:
+    """The run's cache with every task's key, replaying none with `--no-cache` (what goes
+    green is still kept, and a build's marks stay true); None for `fmt --fix`."""
+    if options.fix:
         return None
     where = setup.where
     skipped = (where.state, where.output, *files.written(junit))
@@ -285,7 +287,7 @@ def _cache(setup: Setup, options: Options, junit: Path) -> Cache | None:
     )
     contents.save()
     store = open_store(where.state / CACHE, setup.config, task_keys.values())
-    return Cache(store, task_keys, where)
+    return Cache(store, task_keys, where, replays=options.cache)
 
 
 def write_reports(

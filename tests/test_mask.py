@@ -89,8 +89,9 @@ def test_a_failing_test_that_prints_secrets_leaves_them_nowhere(monorepo):
     assert run.returncode == 1, run.stdout + run.stderr
     report = (root / "reports" / "junit.xml").read_text()
     summary = (root / "reports" / "summary.md").read_text()
+    page = (root / "reports" / "report.html").read_text()
     assert "TestLeaks" in report and "the token is ***" in report
     assert "the token is ***" in run.stdout
-    for written in (report, summary, run.stdout, run.stderr):
+    for written in (report, summary, page, run.stdout, run.stderr):
         assert TOKEN not in written and CONFIGURED not in written
     suites(root / "reports" / "junit.xml")  # still valid against the schema

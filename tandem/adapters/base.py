@@ -47,6 +47,7 @@ def program(name: str) -> Tool:
     return Path(os.path.realpath(found)) if found else f"{name} (not on PATH)"
 
 
+@functools.cache
 def distribution(module: str) -> str:
     """`NAME VERSION` of the installed distribution holding a module, read from its
     `.dist-info` directory without importing either (a machine-independent identity)."""
@@ -61,10 +62,6 @@ def distribution(module: str) -> str:
 def basic_outputs(project: Project, layout: Layout) -> tuple[Output, ...]:
     """The project's build output directory, plain files a copy restores."""
     return (Output(layout.output / project.name, portable=True),)
-
-
-def no_reruns(project: Project, failed: object, ctx: object) -> None:
-    """No reruns: the default for a language whose tests cannot be run one by one."""
 
 
 def is_test(case: TestCase) -> bool:

@@ -176,7 +176,7 @@ def lock_file(path: Path) -> Path | None:
 def locked_versions(lock: Path | None) -> dict[str, str]:
     """Normalised name -> version of every package a uv.lock pins."""
     try:
-        document = tomllib.loads(lock.read_text(encoding="utf-8")) if lock else {}
+        document = tomlfile.load(lock) if lock else {}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
     packages = document.get("package", [])

@@ -290,7 +290,8 @@ def _read(report: Path) -> str | None:
 _Judge = Callable[[Project, Sequence[ProcessResult], Context], tuple[TestCase, ...]]
 _JUDGES: Mapping[Step, _Judge] = {
     Step.BUILD: _judge_build,
-    Step.FMT: python_lint.judge_fmt,
-    Step.VET: python_lint.judge_vet,
+    # Looked up when judged: reading them here would load python_lint at import.
+    Step.FMT: lambda *args: python_lint.judge_fmt(*args),
+    Step.VET: lambda *args: python_lint.judge_vet(*args),
     Step.TEST: _judge_test,
 }

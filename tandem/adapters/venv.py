@@ -160,7 +160,7 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
             project.path,
             purpose=MIRROR,
         ),
-        *environment_commands(project, ctx, uv, plan, mirrored[0]),
+        *environment_commands(project, ctx, uv, plan, mirrored[0], env),
         Command((*install, *map(str, mirrored)), mirrored[0], env, purpose=INSTALL),
         Command((*wheel, *user, str(mirrored[0])), mirrored[0], env, purpose=WHEEL),
     )
@@ -177,9 +177,15 @@ def build_env(plan: Setup) -> dict[str, str]:
 
 
 def environment_commands(
-    project: Project, ctx: Context, uv: str, plan: Setup, mirrored: Path
+    project: Project,
+    ctx: Context,
+    uv: str,
+    plan: Setup,
+    mirrored: Path,
+    env: dict[str, str],
 ) -> tuple[Command, ...]:
-    """Commands that (re)make the project's environment; none while its stamp is fresh."""
+    """Commands that (re)make the project's environment (with the build's `env`); none while
+    its stamp is fresh."""
     venv = venv_dir(project, ctx)
     if plan.lock is not None:
         argvs, cwd = _locked_argvs(project, venv, plan, uv), project.path
@@ -188,7 +194,7 @@ def environment_commands(
     digest = _digest(plan, argvs)
     if is_fresh(venv, digest):
         return ()
-    env = {**build_env(plan), "UV_PROJECT_ENVIRONMENT": str(venv)}
+    env = {**env, "UV_PROJECT_ENVIRONMENT": str(venv)}
     check = (str(venv_python(venv)), "-c", "import sys", f"{DIGEST_FLAG}{digest}")
     steps = [Command(argv, cwd, env, purpose=ENVIRONMENT) for argv in argvs]
     stamp = Command(

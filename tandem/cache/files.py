@@ -351,7 +351,24 @@ def _read_spec(
     import pathspec  # only when the tree changed: a no-op run never needs it
 
     rules[str(path)] = _signature(st)
-    return [(base, prefix, pathspec.GitIgnoreSpec.from_lines(lines))]
+    try:
+        return [(base, prefix, pathspec.GitIgnoreSpec.from_lines(lines))]
+    except ValueError:  # a line pathspec refuses (`!`, a trailing `\`): git ignores it
+        return [(base, prefix, pathspec.GitIgnoreSpec.from_lines(_valid(lines)))]
+
+
+def _valid(lines: list[str]) -> list[str]:
+    """The lines pathspec accepts, one by one."""
+    import pathspec
+
+    kept = []
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except ValueError:
+            continue
+        kept.append(line)
+    return kept
 
 
 class Contents:

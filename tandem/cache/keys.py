@@ -12,7 +12,6 @@ that the project names (`env`).
 from __future__ import annotations
 
 import fnmatch
-import functools
 import hashlib
 import os
 import sys
@@ -92,9 +91,9 @@ class _Keys:
 
     def _lines(self, task: Task) -> Iterator[str]:
         project, step = task.project, task.step
-        yield f"tandem {tandem.__version__} {_own_code()}"
+        yield f"tandem {tandem.__version__} {self._once(('code',), self._own_code)}"
         yield f"platform {sys.platform} {os.uname().machine}"
-        yield f"step {project.language} {step.value}"
+        yield f"step {project.language} {step.value} {list(project.args.get(step, ()))}"
         yield from (f"part {part}" for part in task.part)  # a shard's part of the step
         yield f"run {self._verdict_settings(task)}"
         yield from (f"tool {tool}" for tool in self._tools(project, step))
@@ -109,6 +108,17 @@ class _Keys:
         """The step's tools: files by their content's digest, facts as they are."""
         found = _tools(project, step, self.root)
         return [self.contents.digest(t) if isinstance(t, Path) else t for t in found]
+
+    def _own_code(self) -> str:
+        """Tandem's own modules, by content (each read again only when its stat changes): an
+        edited checkout never replays an older verdict, and every machine running the same
+        Tandem computes the same keys."""
+        package = Path(tandem.__file__).parent
+        digest = hashlib.sha256()
+        for path in sorted(package.rglob("*.py")):
+            where = path.relative_to(package).as_posix()
+            digest.update(f"{where} {self.contents.digest(path)}\n".encode())
+        return digest.hexdigest()[:16]
 
     def _verdict_settings(self, task: Task) -> str:
         timeout = task.project.timeout or self.settings.timeout
@@ -153,31 +163,15 @@ def _digest(lines: Iterator[str]) -> str:
     return digest.hexdigest()[:40]
 
 
-@functools.cache
-def _own_code() -> str:
-    """Tandem's own modules, by content: an edited checkout never replays an older verdict, and
-    every machine running the same Tandem computes the same keys."""
-    package = os.path.dirname(tandem.__file__)
-    digest = hashlib.sha256()
-    for folder, _, names in sorted(os.walk(package)):
-        for name in sorted(n for n in names if n.endswith(".py")):
-            path = os.path.join(folder, name)
-            with open(path, "rb") as source:
-                digest.update(f"{os.path.relpath(path, package)}\n".encode())
-                digest.update(source.read())
-    return digest.hexdigest()[:16]
-
-
 def _settings(project: Project, root: Path) -> str:
     """The project's settings, with paths relative to the root (a clone elsewhere shares keys)."""
-    args = sorted((step.value, list(args)) for step, args in project.args.items())
+    # The step's own arguments are its key's (`step` line): another step's change none of it.
     return repr(
         (
             project.name,
             _relative(project.path, root),
             project.needs,
             project.timeout,
-            args,
             sorted(step.value for step in project.skip),
             project.xdist,
             project.test_requires,

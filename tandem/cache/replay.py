@@ -11,9 +11,10 @@ an environment only while it still holds what that very build made, else the bui
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tandem.adapters import ADAPTERS
@@ -33,6 +34,7 @@ from tandem.model import (
 Manifest = dict[
     str, dict[str, list]
 ]  # output directory -> file -> [digest, size, mode]
+_DIGEST = re.compile(r"[0-9a-f]{64}")  # sha256, as Store.put_blob names blobs
 
 
 @dataclass
@@ -42,11 +44,16 @@ class Cache:
     store: Store
     keys: Mapping[str, str]
     layout: Layout
+    replays: bool = (
+        True  # False with `--no-cache`: every task runs, green ones are kept
+    )
     replayed: dict[str, Outcome] = field(default_factory=dict)
     kept: int = 0  # outcomes kept this run: only then can the cache outgrow its limit
 
     def replay(self, task: Task) -> Outcome | None:
         """The task's outcome from the cache, its outputs restored; None when it must run."""
+        if not self.replays:
+            return None
         if task.id in self.replayed:
             return self.replayed[task.id]
         key = self.keys.get(task.id)
@@ -101,12 +108,14 @@ class Cache:
             return True
         if not isinstance(manifest, dict):
             return False  # not a manifest this module wrote
-        intact = self.store.marked(task.project.name) == key
-        for output in self._outputs(task):
+        intact, outputs = self.store.marked(task.project.name) == key, self._outputs(
+            task
+        )
+        if not intact and not all(output.portable for output in outputs):
+            return False  # an environment cannot be put back: the build runs
+        for output in (output for output in outputs if output.portable):
             files = manifest.get(self._name(output.path))
-            if not output.portable and not intact:
-                return False
-            if output.portable and not _restore(self.store, output.path, files, intact):
+            if not _restore(self.store, output.path, files, intact):
                 return False
         if not intact:
             self.store.mark(task.project.name, key)
@@ -165,13 +174,26 @@ def _restore(store: Store, directory: Path, files: Any, intact: bool) -> bool:
         kept = [
             (directory / rel, digest, size, mode)
             for rel, (digest, size, mode) in files.items()
+            if _sound(rel, digest, size, mode)
         ]
     except (AttributeError, TypeError, ValueError):
         return False  # not a manifest this module wrote
+    if len(kept) != len(files):
+        return False  # a path out of the directory, or a digest that names no blob
     return all(
         (intact and _size(target) == size) or store.restore_blob(digest, target, mode)
         for target, digest, size, mode in kept
     )
+
+
+def _sound(rel: Any, digest: Any, size: Any, mode: Any) -> bool:
+    """A manifest line as this module writes it: a path inside the output directory, a
+    digest, a size and a mode (a remote server's entry is not trusted further than that).
+    """
+    inside = isinstance(rel, str) and rel and not PurePosixPath(rel).is_absolute()
+    inside = inside and ".." not in PurePosixPath(rel).parts
+    named = isinstance(digest, str) and _DIGEST.fullmatch(digest) is not None
+    return bool(inside and named) and isinstance(size, int) and isinstance(mode, int)
 
 
 def _size(path: Path) -> int:

@@ -75,7 +75,7 @@ class Store:
                 return False
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, data)
-            os.chmod(target, mode)
+            os.chmod(target, mode & 0o7777)
             os.utime(self.blobs / digest)
         except OSError:
             return False

@@ -438,3 +438,11 @@ def test_a_tool_is_read_again_only_when_its_stat_changes(tmp_path, monkeypatch):
     assert again.digest(tool) == first and reads == []
     tool.write_bytes(b"uv 0.13.9!")
     assert again.digest(tool) != first and len(reads) == 1
+
+
+def test_an_ignore_line_pathspec_refuses_is_dropped_as_git_drops_it(tmp_path, state):
+    root = write_tree(
+        tmp_path / "r",
+        {".gitignore": "!\nfoo\\\\\n*.log\n", "a.log": "", "keep.py": ""},
+    )
+    assert listed(root, state) == (".gitignore", "keep.py")

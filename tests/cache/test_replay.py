@@ -316,3 +316,46 @@ def test_a_build_that_ran_over_a_damaged_copy_mends_it(store, layout, executor):
     assert run(new_run(store, layout, svc_build="k1"), executor, task).replayed
     assert built(layout).read_bytes() == BINARY
     assert executor.calls == ["svc:build", "svc:build"]
+
+
+@pytest.mark.parametrize(
+    "rel", ["../../escaped", "/etc/escaped", "bin/../../escaped", ""]
+)
+def test_a_manifest_naming_a_path_out_of_its_directory_is_refused(
+    store, layout, executor, rel
+):
+    task = task_of(Step.BUILD, "go", layout)
+    run(new_run(store, layout, svc_build="k1"), executor, task)
+    entry = store.get("k1")
+    files = entry["outputs"]["out/svc"]
+    files[rel] = files.pop("bin/svc")  # as a server that is not trusted might send it
+    store.put("k1", entry)
+    built(layout).unlink()
+    outcome = run(new_run(store, layout, svc_build="k1"), executor, task)
+    assert not outcome.replayed and executor.calls == ["svc:build", "svc:build"]
+    assert not (layout.root.parent / "escaped").exists()
+
+
+def test_a_manifest_line_of_the_wrong_types_makes_the_build_run(
+    store, layout, executor
+):
+    task = task_of(Step.BUILD, "go", layout)
+    run(new_run(store, layout, svc_build="k1"), executor, task)
+    entry = store.get("k1")
+    entry["outputs"]["out/svc"]["bin/svc"] = [7, "big", None]
+    store.put("k1", entry)
+    built(layout).unlink()
+    assert not run(new_run(store, layout, svc_build="k1"), executor, task).replayed
+
+
+def test_without_replays_every_task_runs_and_green_ones_are_still_kept(
+    store, layout, executor
+):
+    task = task_of(Step.BUILD, "python", layout)
+    first = new_run(store, layout, svc_build="k1")
+    run(first, executor, task)
+    blind = Cache(store, {"svc:build": "k1"}, layout, replays=False)  # `--no-cache`
+    assert not run(blind, executor, task).replayed
+    assert executor.calls == ["svc:build", "svc:build"] and store.marked("svc") == "k1"
+    assert replay_all([task], blind) is None
+    assert run(new_run(store, layout, svc_build="k1"), executor, task).replayed

@@ -367,6 +367,10 @@ def headless(tmp_path: Path, *args: str) -> str:
         "--disable-gpu",
         "--no-first-run",
         "--disable-dev-shm-usage",
+        # No calls home: the page is local, and the machine reaches no other host.
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
         f"--user-data-dir={profile}",
         *args,
     ]
