@@ -1,5 +1,5 @@
 """`python -m tandem`: the same as the `tandem` command."""
 
-from tandem.cli import main
+from tandem.start import main
 
 raise SystemExit(main())

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tandem import arguments
+from tandem.cache.remember import Invocation
 from tandem.config import find_root, load_config
 from tandem.mask import Masker
-from tandem.model import Project, Step, TandemError
+from tandem.model import Outcome, Project, Step, TandemError
 from tandem.plan import make_plan
 from tandem.report import github, gitlab
 from tandem.report.progress import Progress, wants_color, wants_live
-from tandem.report.summary import text_summary
+from tandem.report.summary import task_line, text_summary
 from tandem.shard import ENV_INDEX, ENV_TOTAL, Shard, parse_shard, shard_from_env
 from tandem.workflow import (
     EXIT_CRASH,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = _parser().parse_args(argv)
+    args.argv = tuple(sys.argv[1:] if argv is None else argv)
     try:
         return args.handler(args)
     except TandemError as exc:
@@ -217,6 +219,7 @@ def _run(args: argparse.Namespace) -> int:
             _options(args),
             watcher=progress,
             on_wait=lambda message: _say(f"tandem: {message}", sys.stderr),
+            remember_as=_invocation(args, color, folded),
         )
     finally:
         progress.close()
@@ -224,6 +227,30 @@ def _run(args: argparse.Namespace) -> int:
             _say(gitlab.section_end())
     _tell(result, color, _root(args).resolve())
     return result.exit_code
+
+
+def _invocation(
+    args: argparse.Namespace, color: bool, folded: bool
+) -> Invocation | None:
+    """The command line a run that replays everything is recorded for, with what it prints
+    (`tandem.cache.noop`); None on a CI service, which is told more than the lines."""
+    if folded or github.active(os.environ):
+        return None
+
+    def printed(outcomes: Sequence[Outcome], elapsed: float, junit: Path) -> str:
+        lines = [task_line(outcome, color) for outcome in outcomes]
+        return "".join(
+            f"{line}\n" for line in (*lines, *_closing(junit, outcomes, elapsed, color))
+        )
+
+    return Invocation(args.argv, printed)
+
+
+def _closing(
+    junit: Path, outcomes: Sequence[Outcome], elapsed: float, color: bool
+) -> tuple[str, str]:
+    """Where the report is, and the summary."""
+    return f"report: {junit}", text_summary(outcomes, elapsed, color)
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -252,8 +279,8 @@ def _tell(result: RunResult, color: bool, root: Path) -> None:
     """The warnings, where the report is, the summary; on GitHub its annotations too."""
     for warning in result.warnings:
         _say(f"tandem: warning: {warning}", sys.stderr)
-    _say(f"report: {result.junit}")
-    _say(text_summary(result.outcomes, result.elapsed, color))
+    for line in _closing(result.junit, result.outcomes, result.elapsed, color):
+        _say(line)
     if github.active(os.environ):
         _on_github(result, root)
     if result.lost:

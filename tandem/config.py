@@ -17,12 +17,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
-from tandem import tomlfile
+from tandem import DEFAULT_STATE, tomlfile
 from tandem.model import Step, TandemError
 
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_OUTPUT = ".tandem/dist"
-DEFAULT_STATE = ".tandem"
 DEFAULT_CACHE_MB = 2048
 TOP_KEYS = (
     "include",

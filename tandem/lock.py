@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tandem import LOCK
 from tandem.model import TandemError
-
-LOCK = "lock"
 
 
 @contextmanager

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tandem.cache import keys
+from tandem import DEFAULT_STATE
+from tandem.cache import keys, noop
 from tandem.cache.files import Contents, scan
 from tandem.cache.keys import Settings
 from tandem.cache.replay import Cache, replay_all
@@ -39,6 +40,7 @@ from tandem.report.summary import markdown_summary
 
 if TYPE_CHECKING:
     from tandem.affected import Selection
+    from tandem.cache.remember import Invocation
     from tandem.shard import Shard
     from tandem.shard_plan import Share
 
@@ -133,23 +135,62 @@ def run(
     options: Options,
     watcher: Watcher | None = None,
     on_wait: Callable[[str], None] | None = None,
+    remember_as: Invocation | None = None,
 ) -> RunResult:
-    """Discover, plan, run and report; raises TandemError for usage and configuration mistakes."""
+    """Discover, plan, run and report; raises TandemError for usage and configuration mistakes.
+
+    With `remember_as`, a run that replayed every task green is recorded for `tandem.cache.noop`.
+    """
+    since = time.time_ns()
     setup, junit = prepare(root.resolve(), options)
     with run_lock(setup.where.state, wait=options.wait, on_wait=on_wait or _quiet):
+        noop.forget(str(setup.where.state))  # this run decides what the next may replay
         files.set_aside(junit)
         start = time.monotonic()
-        watching = watcher or Unwatched()
-        outcomes, interrupted, said = run_tasks(setup, options, junit, watching)
-        outcomes = [*filter(setup.reports, outcomes), *setup.left_out]
+        cache = _cache(setup, options, junit) if setup.tasks else None
+        ran = run_tasks(setup, options, cache, watcher or Unwatched())
+        outcomes = [*filter(setup.reports, ran[0]), *setup.left_out]
         elapsed = time.monotonic() - start
         landing = write_reports(
             junit, outcomes, elapsed, options.flavour, setup.where.root
         )
-    warnings = setup.masker.deep((*setup.found.warnings, *said))
-    return RunResult(
-        tuple(outcomes), elapsed, landing.junit, interrupted, warnings, landing.problem
-    )
+        warnings = setup.masker.deep((*setup.found.warnings, *ran[2]))
+        result = RunResult(
+            tuple(outcomes), elapsed, landing.junit, ran[1], warnings, landing.problem
+        )
+        if remember_as and cache and _whole_replay(setup, options, result):
+            _remember(remember_as, setup, options, cache, result, since)
+    return result
+
+
+def _whole_replay(setup: Setup, options: Options, result: RunResult) -> bool:
+    """True for a green run that replayed every task of a plain plan: the next one of the same
+    command may be a no-op (not a shard, not a change's selection, nothing to warn about).
+    """
+    plain = setup.reported is None and options.changed_since is None
+    default_state = setup.where.state == setup.where.root / DEFAULT_STATE
+    replayed = all(outcome.replayed for outcome in result.outcomes)
+    return plain and default_state and replayed and bool(result) and not result.warnings
+
+
+def _remember(
+    invocation: Invocation,
+    setup: Setup,
+    options: Options,
+    cache: Cache,
+    result: RunResult,
+    since: int,
+) -> None:
+    """Keep the record that lets the next run of the same command replay this one whole."""
+    from tandem.cache.remember import remember  # only a run that replayed everything
+
+    root = setup.where.root
+
+    def writer(path: Path, outcomes: list[Outcome], elapsed: float) -> None:
+        write_report_files(path, outcomes, elapsed, options.flavour, root)
+
+    outcomes, junit = result.outcomes, result.junit
+    remember(invocation, cache, setup.config, outcomes, junit, writer, since)
 
 
 def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
@@ -245,7 +286,7 @@ def _quiet(message: str) -> None:
 
 
 def run_tasks(
-    setup: Setup, options: Options, junit: Path, watcher: Watcher
+    setup: Setup, options: Options, cache: Cache | None, watcher: Watcher
 ) -> tuple[list[Outcome], bool, tuple[str, ...]]:
     """Stage 3: the outcomes; whether the run was interrupted; its warnings (durations lost,
     the remote cache).
@@ -254,7 +295,6 @@ def run_tasks(
     """
     if not setup.tasks:
         return [], False, ()  # nothing to run (`--changed-since` left everything out)
-    cache = _cache(setup, options, junit)
     replayed = replay_all(setup.tasks, cache) if cache else None
     if replayed is not None:
         # Kept outcomes were masked before they were kept.
@@ -293,12 +333,18 @@ def _cache(setup: Setup, options: Options, junit: Path) -> Cache | None:
 def write_reports(
     junit: Path, outcomes: list[Outcome], elapsed: float, flavour: str, root: Path
 ) -> files.Landing:
-    """The JUnit file, the Markdown summary and the HTML page beside it; elsewhere if need be."""
+    """The report files at `junit`; elsewhere if need be."""
 
     def write(path: Path) -> None:
-        write_junit(path, outcomes, flavour=flavour, elapsed=elapsed, root=root)
-        summary = markdown_summary(outcomes, elapsed)
-        files.write_atomic(path.parent / files.SUMMARY, summary)
-        files.write_atomic(path.parent / files.HTML, html_report(outcomes, elapsed))
+        write_report_files(path, outcomes, elapsed, flavour, root)
 
     return files.land(junit, write)
+
+
+def write_report_files(
+    path: Path, outcomes: list[Outcome], elapsed: float, flavour: str, root: Path
+) -> None:
+    """The JUnit file at `path`, the Markdown summary and the HTML page beside it."""
+    write_junit(path, outcomes, flavour=flavour, elapsed=elapsed, root=root)
+    files.write_atomic(path.parent / files.SUMMARY, markdown_summary(outcomes, elapsed))
+    files.write_atomic(path.parent / files.HTML, html_report(outcomes, elapsed))

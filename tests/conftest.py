@@ -34,6 +34,7 @@ TOOL_MODULES = frozenset(
         "test_go",
         "test_go_reruns",
         "test_lifetime",
+        "test_noop_runs",
         "test_projects",
         "test_python",
         "test_python_env",

@@ -67,6 +67,11 @@ class Adapter(Protocol):
     def outputs(self, project: Project, layout: Layout) -> tuple[Output, ...]:
         """The directories a build leaves for the tasks after it."""
 
+    def watched(self) -> tuple[Path, ...]:
+        """Directories outside the tree whose entries decide which tools a step finds (the
+        PATH's; where interpreters are installed): a no-op run is replayed whole only while
+        none of them changed (`tandem.cache.noop`)."""
+
     def selecting(self, name: str) -> tuple[str, ...]:
         """The test tool's arguments that run only the tests whose name holds `name`, in any
         case (`tandem test -k NAME`)."""

@@ -51,12 +51,23 @@ def program(name: str) -> Tool:
 def distribution(module: str) -> str:
     """`NAME VERSION` of the installed distribution holding a module, read from its
     `.dist-info` directory without importing either (a machine-independent identity)."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.origin:
+    site = site_of(module)
+    if site is None:
         return f"{module} (not installed)"
-    site = Path(spec.origin).parent.parent
     infos = sorted(site.glob(f"{module}-*.dist-info"))
     return infos[-1].name.removesuffix(".dist-info") if infos else module
+
+
+@functools.cache
+def site_of(module: str) -> Path | None:
+    """The directory a module (a package) is installed in; None when it is not."""
+    spec = importlib.util.find_spec(module)
+    return Path(spec.origin).parent.parent if spec and spec.origin else None
+
+
+def basic_watched() -> tuple[Path, ...]:
+    """The PATH's directories: a program put in one may be the one a step finds next."""
+    return tuple(Path(d) for d in os.environ.get("PATH", "").split(os.pathsep) if d)
 
 
 def basic_outputs(project: Project, layout: Layout) -> tuple[Output, ...]:

@@ -104,6 +104,7 @@ def _local_target(line: str) -> str:
 
 properties = base.basic_properties
 outputs = base.basic_outputs
+watched = base.basic_watched
 
 
 def tools(project: Project, step: Step, root: Path) -> tuple[base.Tool, ...]:

@@ -182,6 +182,11 @@ def _installed(
     return tuple(found)
 
 
+def searched() -> tuple[Path, ...]:
+    """Where interpreters are looked for: one installed there may be the one a build gets."""
+    return (*_managed_homes(), *_path_dirs())
+
+
 def _managed_homes() -> tuple[Path, Path]:
     """pyenv's and uv's directories of installations."""
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tandem.adapters import base, pyproject, pytest_parts, venv
+from tandem.adapters import base, interpreters, pyproject, pytest_parts, venv
 from tandem.lazy import lazy
 from tandem.model import (
     Command,
@@ -82,6 +82,12 @@ def outputs(project: Project, layout: Layout) -> tuple[Output, ...]:
     """The wheel's directory, and the environment the project was installed into."""
     made = Output(venv.environment(layout.state, project), portable=False)
     return (*base.basic_outputs(project, layout), made)
+
+
+def watched() -> tuple[Path, ...]:
+    """Where interpreters are installed, the PATH's directories, and where black is."""
+    site = base.site_of("black")
+    return (*interpreters.searched(), *base.basic_watched(), *([site] if site else []))
 
 
 def versions(root: Path) -> dict[str, Command]:

@@ -95,6 +95,14 @@ def scan(root: Path, skipped: Iterable[Path], state: Path) -> Tree:
     return Tree(paths, {path: files[path][1] for path in paths})
 
 
+def indexed(root: Path, state: Path) -> tuple[list[str], list[str]]:
+    """The absolute paths of the files (ignore files included) and of the directories that the
+    index under `state` lists."""
+    listing, base = _load(state / INDEX).listing, str(root)
+    files = [os.path.join(base, path) for path in listing.files]
+    return [*files, *listing.rules], [os.path.join(base, d) for d in listing.dirs]
+
+
 @dataclass(frozen=True)
 class _Listing:
     """Which files there are, and what they were found from: directory mtimes, ignore files."""
