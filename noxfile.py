@@ -65,6 +65,13 @@ def bench_incremental(session: nox.Session) -> None:
 
 
 @nox.session
+def bench_remote(session: nox.Session) -> None:
+    """Time fresh clones replayed from the real turborepo-remote-cache server (from npm)."""
+    session.install("-e", ".[dev]")
+    session.run("python", "-m", "benchmarks.remote", *session.posargs)
+
+
+@nox.session
 def realworld(session: nox.Session) -> None:
     """Run Tandem on pinned real projects; compare its test counts with their own tools'."""
     session.install("-e", ".")

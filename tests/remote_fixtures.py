@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-TOKEN = "remote-cache-test-token"
+from benchmarks.cache_server import TOKEN
+
 PREFIX = "/v8/artifacts/"
 
 

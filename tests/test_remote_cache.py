@@ -9,15 +9,11 @@ in one warning line.
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import cache_server
+from benchmarks.cache_server import turbo_server
 from tandem.model import CACHED
 from tests.conftest import write_tree
 from tests.pyfixtures import PYTEST, package
@@ -34,9 +32,6 @@ from tests.remote_fixtures import TOKEN, api_server, closed_port, silent_server
 # One worker holds the server and the populated cache every test here reads.
 pytestmark = pytest.mark.xdist_group("remote_cache")
 
-SERVER_VERSION = "2.12.0"  # turborepo-remote-cache (ducktors) on npm
-TOOLS = Path(__file__).resolve().parents[1] / ".tools" / "remote-cache"
-PACKAGE = TOOLS / "node_modules" / "turborepo-remote-cache"
 KEY = "tandem-remote-cache-test-signature-key"
 TEAM = "alpha"
 
@@ -76,107 +71,11 @@ EVERY = SVC | {f"pyapp:{s}" for s in ("build", "fmt", "vet", "test")}
 
 @pytest.fixture(scope="session")
 def server_cli() -> Path:
-    """The server's entry point, installed from npm at SERVER_VERSION unless it already is."""
-    npm = shutil.which("npm")
-    if not npm or not shutil.which("node"):
-        pytest.fail(
-            "the remote cache tests run the turborepo-remote-cache server: "
-            "install Node.js 20+ with npm and put them on the PATH"
-        )
-    TOOLS.mkdir(parents=True, exist_ok=True)
-    with (TOOLS / ".lock").open("w") as lock:
-        fcntl.flock(
-            lock, fcntl.LOCK_EX
-        )  # test workers of other runs may install at once
-        if _installed() != SERVER_VERSION:
-            _npm_install(npm)
-    manifest = json.loads((PACKAGE / "package.json").read_text(encoding="utf-8"))
-    return PACKAGE / manifest["bin"]["turborepo-remote-cache"]
-
-
-def _installed() -> str:
+    """The server's entry point, installed from npm at its pinned version unless it is."""
     try:
-        manifest = (PACKAGE / "package.json").read_text(encoding="utf-8")
-    except OSError:
-        return ""
-    return json.loads(manifest).get("version", "")
-
-
-def _npm_install(npm: str) -> None:
-    package_spec = f"turborepo-remote-cache@{SERVER_VERSION}"
-    command = [npm, "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund"]
-    done = subprocess.run(
-        [*command, "--loglevel=error", package_spec],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.fail(f"npm could not install {package_spec}:\n{done.stderr}")
-
-
-@contextmanager
-def turbo_server(cli: Path, storage: Path, *, signing: bool) -> Iterator[str]:
-    """The server on a free local port, keeping artifacts under `storage`; its base URL."""
-    port = _free_port()
-    log = storage.with_name(f"{storage.name}-server.log")
-    with log.open("w") as out:
-        node = shutil.which("node") or "node"
-        env = _server_env(port, storage, signing)
-        server = subprocess.Popen([node, str(cli)], env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, server, log)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def _server_env(port: int, storage: Path, signing: bool) -> dict[str, str]:
-    """The server's settings (its README's variables): local storage, one token, this host."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "NODE_ENV": "production",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "STORAGE_PROVIDER": "local",
-        "STORAGE_PATH": str(storage),
-        "STORAGE_PATH_USE_TMP_FOLDER": "false",
-        "TURBO_TOKEN": TOKEN,
-        "LOG_LEVEL": "warn",
-    }
-    if signing:
-        # The server verifies nothing: with a key set, it keeps and returns x-artifact-tag.
-        env["TURBO_REMOTE_CACHE_SIGNATURE_KEY"] = "any"
-    return env
-
-
-def _free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return probe.getsockname()[1]
-
-
-def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
-    status = urllib.request.Request(
-        f"{url}/v8/artifacts/status", headers={"Authorization": f"Bearer {TOKEN}"}
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the remote cache server exited:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(status, timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"the remote cache server did not answer in 60 s:\n{log.read_text()}")
+        return cache_server.server_cli()
+    except cache_server.ServerError as exc:
+        pytest.fail(str(exc))
 
 
 # The monorepo and Tandem.
@@ -296,13 +195,11 @@ def second(
 # The tests.
 
 
-def test_a_fresh_clone_replays_all_but_the_python_build_and_gets_the_binary(
-    shared, second
-):
+def test_a_fresh_clone_replays_every_task_and_gets_the_binary(shared, second):
     root, run = second
     assert (run.code, run.warnings) == (0, ())
-    # A Python environment cannot travel: its build runs; everything else comes from the server.
-    assert run.ran == {"pyapp:build"}
+    # A Python environment cannot travel, but when every task replays none is needed.
+    assert run.ran == set()
     binary = root / ".tandem" / "dist" / "svc" / "svc"
     assert binary.read_bytes() == (shared.first / ".tandem/dist/svc/svc").read_bytes()
     said = subprocess.run([binary], capture_output=True, text=True, check=True).stdout

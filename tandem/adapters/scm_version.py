@@ -24,6 +24,8 @@ versions = lazy("packaging.version")
 
 SCM_BACKENDS = ("setuptools-scm", "setuptools_scm", "hatch-vcs", "hatch_vcs")
 NO_TAG = "0.1.dev0+tandem"
+# Read by every setuptools-scm build in the process's reach, a third party's sdist too.
+GENERAL = ("SETUPTOOLS_SCM_PRETEND_VERSION", "VCS_VERSIONING_PRETEND_VERSION")
 
 
 def pretend_env(path: Path, pyproject: Mapping[str, Any]) -> dict[str, str]:
@@ -40,9 +42,22 @@ def pretend_env(path: Path, pyproject: Mapping[str, Any]) -> dict[str, str]:
         return {}
     variable, version = re.sub(r"[-_.]+", "_", name).upper(), newest_tag(git)
     # hatch-vcs passes setuptools-scm no distribution name: it reads the general variables.
-    general = ("SETUPTOOLS_SCM_PRETEND_VERSION", "VCS_VERSIONING_PRETEND_VERSION")
     named = f"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_{variable}"
-    return {named: version, **dict.fromkeys(general, version)}
+    return {named: version, **dict.fromkeys(GENERAL, version)}
+
+
+def for_dependencies(
+    env: Mapping[str, str], pyproject: Mapping[str, Any]
+) -> dict[str, str]:
+    """`env` for a command that installs a project's dependencies: without the general
+    pretended versions, which a third-party sdist built there would take for its own, unless
+    the project's own dependencies are dynamic (its metadata is built there, by its backend).
+    """
+    table = pyproject.get("project")
+    dynamic = table.get("dynamic", []) if isinstance(table, dict) else ["dependencies"]
+    if {"dependencies", "optional-dependencies"} & set(dynamic):
+        return dict(env)
+    return {name: value for name, value in env.items() if name not in GENERAL}
 
 
 def _uses_scm(pyproject: Mapping[str, Any]) -> bool:

@@ -154,13 +154,14 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
     wheel += ("--python", python)
     user = project.args.get(Step.BUILD, ())
     env = build_env(plan)
+    deps_env = scm_version.for_dependencies(env, pyproject.read_pyproject(project.path))
     return (
         Command(
             (sys.executable, "-m", "tandem.adapters.mirror", *pairs),
             project.path,
             purpose=MIRROR,
         ),
-        *environment_commands(project, ctx, uv, plan, mirrored[0], env),
+        *environment_commands(project, ctx, uv, plan, mirrored[0], deps_env),
         Command((*install, *map(str, mirrored)), mirrored[0], env, purpose=INSTALL),
         Command((*wheel, *user, str(mirrored[0])), mirrored[0], env, purpose=WHEEL),
     )

@@ -50,8 +50,12 @@ class Cache:
     replayed: dict[str, Outcome] = field(default_factory=dict)
     kept: int = 0  # outcomes kept this run: only then can the cache outgrow its limit
 
-    def replay(self, task: Task) -> Outcome | None:
-        """The task's outcome from the cache, its outputs restored; None when it must run."""
+    def replay(self, task: Task, alone: bool = False) -> Outcome | None:
+        """The task's outcome from the cache, its outputs restored; None when it must run.
+
+        `alone`: no task after it runs, so a build whose environment cannot be put back is
+        replayed all the same (what can be copied is restored; nothing vouches for the rest).
+        """
         if not self.replays:
             return None
         if task.id in self.replayed:
@@ -59,12 +63,20 @@ class Cache:
         key = self.keys.get(task.id)
         entry = self.store.get(key) if key else None
         outcome = _outcome(task, entry)
-        if outcome is None or not self._restored(task, key, entry.get("outputs", {})):
+        if outcome is None:
+            return None
+        whole = self._whole(task, key)
+        if not (whole or alone) or not self._restored(
+            task, key, entry.get("outputs", {})
+        ):
             return None
         # Replayed now, holding no CPU: the cases keep their times, the run's timeline its own.
         properties = (*outcome.properties, (CACHED, key))
         outcome = replace(outcome, started=utcnow(), slots=0, properties=properties)
-        self.replayed[task.id] = outcome
+        if (
+            whole
+        ):  # one that left an environment as it was is no replay for a task to use
+            self.replayed[task.id] = outcome
         return outcome
 
     def forget(self, task: Task) -> None:
@@ -102,22 +114,27 @@ class Cache:
                 }
         return kept
 
+    def _whole(self, task: Task, key: str) -> bool:
+        """True unless the task is a build whose environment holds another build's making
+        (plain files can always be put back)."""
+        if task.step is not Step.BUILD or self.store.marked(task.project.name) == key:
+            return True
+        return all(output.portable for output in self._outputs(task))
+
     def _restored(self, task: Task, key: str, manifest: Manifest) -> bool:
-        """True when the outputs hold what the build `key` made, restoring files where not."""
+        """True when a build's plain outputs hold what the build `key` made, restoring files
+        where not; the outputs are marked as that build's when all of them do."""
         if task.step is not Step.BUILD:
             return True
         if not isinstance(manifest, dict):
             return False  # not a manifest this module wrote
-        intact, outputs = self.store.marked(task.project.name) == key, self._outputs(
-            task
-        )
-        if not intact and not all(output.portable for output in outputs):
-            return False  # an environment cannot be put back: the build runs
+        intact = self.store.marked(task.project.name) == key
+        outputs = self._outputs(task)
         for output in (output for output in outputs if output.portable):
             files = manifest.get(self._name(output.path))
             if not _restore(self.store, output.path, files, intact):
                 return False
-        if not intact:
+        if not intact and all(output.portable for output in outputs):
             self.store.mark(task.project.name, key)
         return True
 
@@ -147,10 +164,14 @@ def cached(execute: Execute, cache: Cache) -> Execute:
 
 
 def replay_all(tasks: Sequence[Task], cache: Cache) -> list[Outcome] | None:
-    """Every task's outcome from the cache, or None as soon as one must run."""
+    """Every task's outcome from the cache, or None as soon as one must run.
+
+    When all replay, none runs: a build's environment is not needed, only its verdict (a
+    fresh clone replays a Python build from a shared cache without making the environment).
+    """
     outcomes = []
     for task in tasks:
-        outcome = cache.replay(task)
+        outcome = cache.replay(task, alone=True)
         if outcome is None:
             return None
         outcomes.append(outcome)

@@ -281,6 +281,29 @@ def test_a_python_build_replays_only_while_its_environment_holds_what_it_made(
     assert len(executor.calls) == 3
 
 
+def test_when_every_task_replays_a_python_build_needs_no_environment(
+    store, layout, executor
+):
+    build, test = task_of(Step.BUILD, "python", layout), task_of(Step.TEST, "python")
+    keys = {"svc_build": "k1", "svc_test": "k2"}
+    for task in (build, test):
+        run(new_run(store, layout, **keys), executor, task)
+    store.unmark(
+        "svc"
+    )  # a fresh clone: the verdicts are shared, the environment is not
+    built(layout).unlink()
+    cache = new_run(store, layout, **keys)
+    outcomes = replay_all([build, test], cache)
+    assert outcomes is not None and all(o.replayed for o in outcomes)
+    assert (
+        built(layout).read_bytes() == BINARY
+    )  # the plain files are put back all the same
+    assert store.marked("svc") == ""  # nothing vouches for the environment
+    assert "svc:build" not in cache.replayed  # no task that runs may count on it
+    assert not run(cache, executor, build).replayed  # one that must run after it builds
+    assert executor.calls == ["svc:build", "svc:test", "svc:build"]
+
+
 def test_a_python_build_keeps_copies_of_its_wheel_directory_not_of_its_environment(
     store, layout, executor
 ):
