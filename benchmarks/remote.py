@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _pair(origin, work / f"clone-{i}", env, logs) for i in range(args.repeat)
         ]
     text = _table(pairs, work / "storage")
+    args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0 if all(r.ok and l.ok for r, l in pairs) else 1
 

@@ -149,7 +149,9 @@ class Context:
     dist: Path  # OUTPUT/<project>: this project's build output
     state: Path  # kept between runs (environments, durations); default root/.tandem
     workdir: Path  # a fresh directory for this task alone (reports the tool writes)
-    slots: int = 1  # CPU slots this task holds: decides go -p, GOMAXPROCS and pytest -n
+    slots: int = (
+        1  # CPU slots this task holds: go -p, GOMAXPROCS, pytest -n, tool workers
+    )
     timeout: float = 900.0
     fix: bool = False  # fmt rewrites files instead of checking them
     part: tuple[str, ...] = ()  # the task's part (`Task.part`); () for the whole step

@@ -13,6 +13,7 @@ from tandem import DEFAULT_STATE
 from tandem.cache import keys, noop
 from tandem.cache.files import Contents, scan
 from tandem.cache.keys import Settings
+from tandem.cache.remote_settings import remote_settings
 from tandem.cache.replay import Cache, replay_all
 from tandem.cache.store import open_store
 from tandem.config import Config, load_config
@@ -206,6 +207,9 @@ def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
     files.check_directory(where.state, "state directory")
     files.check_directory(where.output, "output directory")
     files.check_report(junit)
+    remote_settings(
+        config.remote_cache, os.environ
+    )  # a mistake there is told before a file moves
     masker = Masker.from_env(os.environ, config.secrets)
     left_out = _left_out(projects, options.steps, tasks, chosen)
     if options.shard is None:

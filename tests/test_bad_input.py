@@ -155,3 +155,12 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
         str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
         for p in folder.rglob("*")
     }
+
+
+def test_a_bad_remote_cache_setting_is_told_before_the_last_report_moves(monorepo):
+    root = monorepo({"a/go.mod": go_module("a")})
+    (root / "reports").mkdir()
+    (root / "reports" / "junit.xml").write_text("<testsuites/>")
+    bad = {"TANDEM_REMOTE_CACHE_URL": "ftp://cache.example"}
+    assert "TANDEM_REMOTE_CACHE_URL" in one_line_exit_2(tandem(root, "check", env=bad))
+    assert (root / "reports" / "junit.xml").read_text() == "<testsuites/>"

@@ -85,8 +85,12 @@ def tool_argv(project: Project, tool: str) -> tuple[str, ...]:
 
 
 def _tool_env(ctx: Context) -> dict[str, str]:
-    """ruff keeps its cache in the state directory, not in the project."""
-    return {**venv.UV_ENV, "RUFF_CACHE_DIR": str(ctx.state / "ruff-cache")}
+    """ruff keeps its cache in the state directory, not in the project; black's worker
+    processes and ruff's threads are as many as the task's slots, not the machine's cores.
+    """
+    cache = {"RUFF_CACHE_DIR": str(ctx.state / "ruff-cache")}
+    workers = {"BLACK_NUM_WORKERS": str(ctx.slots), "RAYON_NUM_THREADS": str(ctx.slots)}
+    return {**venv.sized(ctx.slots), **cache, **workers}
 
 
 def vet_command(project: Project, ctx: Context, user: tuple[str, ...]) -> Command:

@@ -88,6 +88,17 @@ def mirrors(project: Project, ctx: Context) -> Path:
     return ctx.state / "src" / project.name
 
 
+def sized(slots: int) -> dict[str, str]:
+    """uv's settings, its parallel downloads, installs and builds as many as the task's slots."""
+    threads = str(max(1, slots))
+    names = (
+        "UV_CONCURRENT_DOWNLOADS",
+        "UV_CONCURRENT_INSTALLS",
+        "UV_CONCURRENT_BUILDS",
+    )
+    return {**UV_ENV, **dict.fromkeys(names, threads)}
+
+
 def activated(venv: Path) -> dict[str, str]:
     """Variables that make tools started inside the environment find its scripts first."""
     path = f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -153,7 +164,7 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
     wheel = (uv, "build", "--wheel", "--no-sources", "--out-dir", str(ctx.dist))
     wheel += ("--python", python)
     user = project.args.get(Step.BUILD, ())
-    env = build_env(plan)
+    env = {**build_env(plan), **sized(ctx.slots)}
     deps_env = scm_version.for_dependencies(env, pyproject.read_pyproject(project.path))
     return (
         Command(
