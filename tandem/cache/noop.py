@@ -38,7 +38,8 @@ def invocation(argv, cwd, environ, python=sys.executable, ttys=None) -> bytes:
     except ImportError:  # pragma: no cover - an interpreter without it
         from hashlib import blake2b
     ttys = _ttys() if ttys is None else ttys
-    parts = [str(FORMAT), python, cwd, repr(ttys), *argv, "\0"]
+    # The host name is in the report (a machine renamed, or another sharing the tree).
+    parts = [str(FORMAT), python, os.uname().nodename, cwd, repr(ttys), *argv, "\0"]
     parts += [f"{name}={environ[name]}" for name in sorted(environ)]
     return blake2b("\0".join(parts).encode("utf-8", "surrogateescape")).digest()
 
