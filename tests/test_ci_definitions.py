@@ -353,6 +353,10 @@ def test_github_runs_tandems_own_tests_with_chromium_and_node(github):
     assert not any("chromium-browser" in line for line in commands(job))  # a snap
     _, node = the(using(job, "actions/setup-node"), "Node.js setup")
     assert int(str(node["with"]["node-version"]).split(".")[0]) >= 20
+    # A second Python for tests/adapters/test_python_env.py; the last listed is the default.
+    _, python = the(using(job, "actions/setup-python"), "Python setup")
+    versions = str(python["with"]["python-version"]).split()
+    assert len(set(versions)) >= 2 and versions[-1] == "3.11"
 
 
 # --- GitLab CI --------------------------------------------------------------------------------
@@ -438,3 +442,8 @@ def test_gitlab_runs_tandems_own_tests(gitlab):
     assert job["artifacts"]["reports"]["junit"] == "reports/tests.xml"
     # Node.js 20+ for the remote cache server (Debian's is 18).
     assert int(job["variables"]["NODE_VERSION"].split(".")[0]) >= 20
+    # A second Python beside Debian's 3.11, installed by uv before the tests run.
+    lines = commands(job)
+    installed = [at for at, line in enumerate(lines) if "uv python install" in line]
+    assert installed and installed[0] < lines.index("ci/run tests")
+    assert job["variables"]["SECOND_PYTHON"] != "3.11"
