@@ -119,8 +119,7 @@ def _outputs(cache: Cache, outcomes: Sequence[Outcome]) -> list[str]:
     found = []
     for outcome in outcomes:
         if outcome.task.step is Step.BUILD:
-            project = outcome.task.project.name
-            found.append(str(cache.store.built / project.replace("/", "%2F")))
+            found.append(str(cache.store.mark_file(outcome.task.project.name)))
             found += _kept_files(cache, outcome)
     return found
 

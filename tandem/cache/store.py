@@ -81,21 +81,25 @@ class Store:
             return False
         return True
 
+    def mark_file(self, project: str) -> Path:
+        """The file holding the key of the build whose outputs the project's directories hold."""
+        return self.built / _safe(project)
+
     def marked(self, project: str) -> str:
         """The key of the build whose outputs the project's directories hold ("" if unknown)."""
         try:
-            return (self.built / _safe(project)).read_text(encoding="utf-8")
+            return self.mark_file(project).read_text(encoding="utf-8")
         except OSError:
             return ""
 
     def mark(self, project: str, key: str) -> None:
         """Record that the project's output directories hold what the build `key` made."""
-        self._write(self.built / _safe(project), key.encode())
+        self._write(self.mark_file(project), key.encode())
 
     def unmark(self, project: str) -> None:
         """Forget which build the outputs hold: one is about to change them."""
         with contextlib.suppress(OSError):
-            (self.built / _safe(project)).unlink()
+            self.mark_file(project).unlink()
 
     def evict(self) -> None:
         """Remove the least recently used entries and blobs until the cache fits its limit."""
