@@ -50,25 +50,33 @@ def lint(session: nox.Session) -> None:
     )
 
 
-@nox.session
-def bench(session: nox.Session) -> None:
-    """Run the benchmarks: Tandem against the plain ways of doing the same work."""
-    session.install("-e", ".[dev]")
-    session.run("python", "-m", "benchmarks", *session.posargs)
+BENCHMARKS = {
+    "bench": (
+        "benchmarks",
+        "Run the benchmarks: Tandem against the plain ways of doing the same work.",
+    ),
+    "bench_incremental": (
+        "benchmarks.incremental",
+        "Time no-op and one-change re-runs, Tandem beside Turborepo (turbo comes from npm).",
+    ),
+    "bench_remote": (
+        "benchmarks.remote",
+        "Time fresh clones replayed from the real turborepo-remote-cache server (from npm).",
+    ),
+}
 
 
-@nox.session
-def bench_incremental(session: nox.Session) -> None:
-    """Time no-op and one-change re-runs, Tandem beside Turborepo (turbo comes from npm)."""
-    session.install("-e", ".[dev]")
-    session.run("python", "-m", "benchmarks.incremental", *session.posargs)
+def _benchmark(module: str, doc: str):
+    def session(session: nox.Session) -> None:
+        session.install("-e", ".[dev]")
+        session.run("python", "-m", module, *session.posargs)
+
+    session.__doc__ = doc
+    return session
 
 
-@nox.session
-def bench_remote(session: nox.Session) -> None:
-    """Time fresh clones replayed from the real turborepo-remote-cache server (from npm)."""
-    session.install("-e", ".[dev]")
-    session.run("python", "-m", "benchmarks.remote", *session.posargs)
+for _name, (_module, _doc) in BENCHMARKS.items():
+    nox.session(name=_name)(_benchmark(_module, _doc))
 
 
 @nox.session
