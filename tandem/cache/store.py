@@ -7,7 +7,7 @@
 
 Every write goes through a temporary file and a rename, so a reader (this run, or another
 sharing the directory) sees a whole file or none. A hit touches its entry; eviction removes
-the least recently used entries and blobs until the cache fits its size limit. `open_store`
+the least recently used blobs, then entries, until the cache fits its size limit. `open_store`
 puts the remote cache behind a store when one is configured (`tandem.cache.shared`).
 """
 
@@ -102,12 +102,15 @@ class Store:
             self.mark_file(project).unlink()
 
     def evict(self) -> None:
-        """Remove the least recently used entries and blobs until the cache fits its limit."""
-        files = sorted(_files(self.entries) + _files(self.blobs))
-        total = sum(size for _, size, _ in files)
+        """Bring the cache within its limit: the least recently used output copies first, then
+        the least recently used entries. Entries are small, and a build whose outputs are in
+        place replays without its copies: a full run's entries must outlive its copies.
+        """
+        blobs, entries = sorted(_files(self.blobs)), sorted(_files(self.entries))
+        total = sum(size for _, size, _ in (*blobs, *entries))
         if total <= self.limit:
             return
-        for _, size, path in files:
+        for _, size, path in (*blobs, *entries):
             if total <= self.limit * KEEP:
                 return
             with contextlib.suppress(OSError):

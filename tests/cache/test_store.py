@@ -110,17 +110,25 @@ def filled(store: Store, names: list[str]) -> dict[str, Path]:
     return paths
 
 
-def test_eviction_removes_the_least_recently_used_first_until_under_the_limit(store):
+def test_eviction_removes_output_copies_first_then_the_least_recently_used_entries(
+    store,
+):
     names = ["e1", "blob1", "e2", "e3", "blob2", "e4"]
     paths = filled(store, names)
     size = {name: path.stat().st_size for name, path in paths.items()}
-    newest = size["e3"] + size["blob2"] + size["e4"]
-    # 90% of the limit holds the three newest, but not a fourth.
-    store.limit = int((newest + size["e2"] - 1) / KEEP)
-    assert newest <= store.limit * KEEP
+    entries = sum(size[name] for name in ("e1", "e2", "e3", "e4"))
+    store.limit = int(entries / KEEP) + 1  # every entry fits once the copies are gone
     store.evict()
-    kept = {name for name, path in paths.items() if path.exists()}
-    assert kept == {"e3", "blob2", "e4"}
+    assert {name for name, path in paths.items() if path.exists()} == {
+        "e1",
+        "e2",
+        "e3",
+        "e4",
+    }
+    # Past that, the entries used longest ago go.
+    store.limit = int((size["e3"] + size["e4"]) / KEEP) + 1
+    store.evict()
+    assert {name for name, path in paths.items() if path.exists()} == {"e3", "e4"}
     assert store.get("e4") == {"pad": "e4" * 200}
 
 
@@ -138,10 +146,11 @@ def test_a_cache_within_its_limit_loses_nothing_and_one_past_it_is_trimmed(store
     store.limit = total  # full, not past: nothing goes, though above its 90% share
     store.evict()
     assert all(path.exists() for path in paths.values())
-    store.limit = total - 1  # one byte over: trimmed to 90%, oldest first
+    store.limit = total - 1  # one byte over: trimmed to 90%, the copy first
     store.evict()
     left = sum(path.stat().st_size for path in paths.values() if path.exists())
-    assert paths["e2"].exists() and not paths["e1"].exists()
+    assert paths["e1"].exists() and paths["e2"].exists()
+    assert not paths["blob1"].exists()
     assert left <= store.limit * KEEP
 
 
