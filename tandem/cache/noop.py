@@ -29,6 +29,15 @@ RECORD = os.path.join("cache", "noop")  # under the state directory
 SENTINEL_START = "1903-07-19T11:47:23"
 SENTINEL_ELAPSED = 86399.987
 _CLOCK_TEXT = (f"{SENTINEL_ELAPSED:.3f}", f"{SENTINEL_ELAPSED:.2f}")
+_DAMAGED = (
+    OSError,
+    ValueError,
+    EOFError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+)
 
 
 def invocation(argv, cwd, environ, python=sys.executable, ttys=None) -> bytes:
@@ -91,11 +100,9 @@ def replayed(argv: list[str]) -> int | None:
     start = time.monotonic()
     try:
         record = _record(argv)
-    except (OSError, ValueError, EOFError, TypeError):
+        return None if record is None else _replay(record, start)
+    except _DAMAGED:  # a record not as `write` left it: the full path decides
         return None
-    if record is None:
-        return None
-    return _replay(record, start)
 
 
 def _record(argv: list[str]) -> dict | None:

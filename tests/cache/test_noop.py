@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import marshal
 import os
 from pathlib import Path
 
@@ -161,10 +162,19 @@ def test_a_run_in_progress_is_waited_for_by_the_full_path(repo: Path) -> None:
     assert noop.replayed(ARGV) == 0
 
 
-def test_a_damaged_or_missing_record_is_no_replay(repo: Path) -> None:
-    _remember(repo)
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda record: b"\x00not marshal",
+        lambda record: marshal.dumps(["a", "list"]),
+        lambda record: marshal.dumps({k: v for k, v in record.items() if k != "files"}),
+        lambda record: marshal.dumps({**record, "dirs": [("only a path",)]}),
+    ],
+    ids=["bytes", "list", "no-files", "short-line"],
+)
+def test_a_damaged_or_missing_record_is_no_replay(repo: Path, damage) -> None:
     record = Path(noop.record_path(str(repo / DEFAULT_STATE)))
-    record.write_bytes(b"\x00not marshal")
+    record.write_bytes(damage({**_record(repo), "format": noop.FORMAT}))
     assert noop.replayed(ARGV) is None
     noop.forget(str(repo / DEFAULT_STATE))
     assert not record.exists() and noop.replayed(ARGV) is None
