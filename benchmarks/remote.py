@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,8 @@ from benchmarks import cache_server, contenders
 from benchmarks.generate import Spec, add_spec_flags, spec_from
 from benchmarks.incremental import commit, prepare_repo, tandem_counts
 from benchmarks.measure import Invocation, Sample, median, spawn
+from tandem import DEFAULT_STATE
+from tandem.cache import noop
 
 DEFAULTS = Spec(go=8, python=8, tests=5, test_ms=20.0)
 TARGET = 0.5  # seconds of replay, beyond the transfer
@@ -88,7 +91,7 @@ def settings(url: str) -> dict[str, str]:
 
 def _clone(origin: Path, where: Path) -> Path:
     """A fresh clone: no local cache, no outputs (an earlier one at `where` removed)."""
-    subprocess.run(["rm", "-rf", str(where)], check=True)
+    shutil.rmtree(where, ignore_errors=True)
     subprocess.run(["git", "clone", "-q", str(origin), str(where)], check=True)
     return where
 
@@ -105,7 +108,7 @@ def _pair(
     root = _clone(origin, where)
     log = logs / f"{where.name}.log"
     remote = _replayed(spawn(_check(root), env, log), log)
-    (root / ".tandem" / "cache" / "noop").unlink(missing_ok=True)
+    noop.forget(str(root / DEFAULT_STATE))
     local = _replayed(spawn(_check(root), env, log), log)
     return remote, local
 

@@ -149,15 +149,22 @@ def run(
         files.set_aside(junit)
         start = time.monotonic()
         cache = _cache(setup, options, junit) if setup.tasks else None
-        ran = run_tasks(setup, options, cache, watcher or Unwatched())
-        outcomes = [*filter(setup.reports, ran[0]), *setup.left_out]
+        ran, interrupted, said = run_tasks(
+            setup, options, cache, watcher or Unwatched()
+        )
+        outcomes = [*filter(setup.reports, ran), *setup.left_out]
         elapsed = time.monotonic() - start
         landing = write_reports(
             junit, outcomes, elapsed, options.flavour, setup.where.root
         )
-        warnings = setup.masker.deep((*setup.found.warnings, *ran[2]))
+        warnings = setup.masker.deep((*setup.found.warnings, *said))
         result = RunResult(
-            tuple(outcomes), elapsed, landing.junit, ran[1], warnings, landing.problem
+            tuple(outcomes),
+            elapsed,
+            landing.junit,
+            interrupted,
+            warnings,
+            landing.problem,
         )
         if remember_as and cache and _whole_replay(setup, options, result):
             _remember(remember_as, setup, options, cache, result, since)
@@ -207,9 +214,8 @@ def prepare(root: Path, options: Options) -> tuple[Setup, Path]:
     files.check_directory(where.state, "state directory")
     files.check_directory(where.output, "output directory")
     files.check_report(junit)
-    remote_settings(
-        config.remote_cache, os.environ
-    )  # a mistake there is told before a file moves
+    # A mistake in the remote cache's settings is told before the last report moves.
+    remote_settings(config.remote_cache, os.environ)
     masker = Masker.from_env(os.environ, config.secrets)
     left_out = _left_out(projects, options.steps, tasks, chosen)
     if options.shard is None:

@@ -89,13 +89,10 @@ def mirrors(project: Project, ctx: Context) -> Path:
 
 
 def sized(slots: int) -> dict[str, str]:
-    """uv's settings, its parallel downloads, installs and builds as many as the task's slots."""
+    """uv's settings, its parallel installs and builds as many as the task's slots (downloads
+    wait on the network, not on a CPU)."""
     threads = str(max(1, slots))
-    names = (
-        "UV_CONCURRENT_DOWNLOADS",
-        "UV_CONCURRENT_INSTALLS",
-        "UV_CONCURRENT_BUILDS",
-    )
+    names = ("UV_CONCURRENT_INSTALLS", "UV_CONCURRENT_BUILDS")
     return {**UV_ENV, **dict.fromkeys(names, threads)}
 
 

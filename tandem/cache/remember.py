@@ -136,7 +136,7 @@ def _kept_files(cache: Cache, outcome: Outcome) -> list[str]:
 
 
 def _entries(cache: Cache, outcomes: Sequence[Outcome]) -> list[str]:
-    return [str(cache.store.entries / cache.keys[o.task.id]) for o in outcomes]
+    return [str(cache.store.entry_file(cache.keys[o.task.id])) for o in outcomes]
 
 
 def _written(junit: Path) -> list[str]:

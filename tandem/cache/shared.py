@@ -67,7 +67,7 @@ class SharedStore(Store):
 
     def pull(self, keys: Iterable[str]) -> None:
         """Fetch into the local store every one of `keys` it lacks, waiting `PULL_WAIT` at most."""
-        missing = [k for k in dict.fromkeys(keys) if not (self.entries / k).is_file()]
+        missing = [k for k in dict.fromkeys(keys) if not self.entry_file(k).is_file()]
         if not missing or not self.remote.usable:
             return
         pulls = Workers(self._pull, PULLERS, self._failed)
@@ -97,7 +97,7 @@ class SharedStore(Store):
             entry, blobs = unpack(body, self.limit)
             for digest, data in blobs.items():
                 self._write(self.blobs / digest, data)
-            self._write(self.entries / key, entry)  # last: it lists the blobs
+            self._write(self.entry_file(key), entry)  # last: it lists the blobs
         except BadArtifact as exc:
             self.remote.reject(key, str(exc))
             return
@@ -109,7 +109,7 @@ class SharedStore(Store):
         if not self.remote.usable:
             return
         try:
-            entry = (self.entries / key).read_bytes()
+            entry = self.entry_file(key).read_bytes()
             blobs = {digest: (self.blobs / digest).read_bytes() for digest in digests}
         except OSError:
             return  # gone meanwhile: nothing whole to share

@@ -39,9 +39,13 @@ class Store:
         self.blobs = directory / "blobs"
         self.built = directory / "built"
 
+    def entry_file(self, key: str) -> Path:
+        """The file of the entry stored under `key`."""
+        return self.entries / key
+
     def get(self, key: str) -> Any | None:
         """The entry stored under `key`; None when there is none or it is damaged."""
-        path = self.entries / key
+        path = self.entry_file(key)
         try:
             raw = path.read_bytes()
             header, _, body = raw.partition(b"\n")
@@ -57,7 +61,7 @@ class Store:
         """Store an entry under `key`, replacing any."""
         body = json.dumps(data, separators=(",", ":")).encode()
         header = HEADER + hashlib.sha256(body).hexdigest().encode()
-        self._write(self.entries / key, header + b"\n" + body)
+        self._write(self.entry_file(key), header + b"\n" + body)
 
     def put_blob(self, source: Path) -> str:
         """Keep a copy of a file's bytes; their digest names it. A copy already kept is written

@@ -30,6 +30,7 @@ def test_black_and_ruff_get_as_many_workers_as_slots(
     assert command.env["BLACK_NUM_WORKERS"] == str(slots)
     assert command.env["RAYON_NUM_THREADS"] == str(slots)
     assert command.env["UV_CONCURRENT_INSTALLS"] == str(slots)
+    assert "UV_CONCURRENT_DOWNLOADS" not in command.env  # the network, not a CPU
 
 
 @pytest.mark.parametrize("step", [Step.BUILD, Step.VET, Step.TEST])
