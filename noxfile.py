@@ -10,6 +10,7 @@ nox.options.sessions = ["check"]
 
 STEPS = {
     "check": "Build, format-check, vet and test every project; write reports/junit.xml.",
+    "generate": "Check code generated from .proto files; `-- --fix` regenerates it.",
     "build": "Build every project (go build; a Python wheel).",
     "fmt": "Check formatting (gofmt, black); `-- --fix` rewrites files.",
     "vet": "Vet every project (go vet; ruff).",

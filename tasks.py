@@ -45,6 +45,12 @@ def check(c, project=None, changed_since=None, no_cache=False):
     _tandem("check", *_projects(project), *since, *(["--no-cache"] if no_cache else []))
 
 
+@task(iterable=["project"], help={"fix": "write the regenerated files"})
+def generate(c, fix=False, project=None):
+    """Check the code generated from .proto files (--fix regenerates it)."""
+    _tandem(Step.GENERATE.value, *_projects(project), *(["--fix"] if fix else []))
+
+
 @task(iterable=["project"], help={"project": "only this project (repeatable)"})
 def build(c, project=None):
     """Build every project (go build; a Python wheel)."""

@@ -22,6 +22,7 @@ DISTRIBUTION = (
 )
 STEP_COMMANDS = {
     "check": tuple(Step),
+    "generate": (Step.GENERATE,),
     "build": (Step.BUILD,),
     "fmt": (Step.FMT,),
     "vet": (Step.VET,),
@@ -38,7 +39,10 @@ class Parser(argparse.ArgumentParser):
 
 STEP_DESCRIPTIONS = {
     "check": "Build, format-check, vet and test every project (or those named with -p) in "
-    "parallel within one CPU budget; write one JUnit report and a summary.",
+    "parallel within one CPU budget, and check its generated code; write one JUnit report "
+    "and a summary.",
+    "generate": "Regenerate the code of projects that declare .proto generation (buf.gen.yaml "
+    "or `generate`) and compare it with the checked-in code; --fix writes it.",
     "build": "Build every project: go install; the Python environment and a wheel.",
     "fmt": "Check formatting (gofmt; black or ruff format); --fix rewrites the files.",
     "vet": "Vet every project: go vet; ruff check.",
@@ -193,7 +197,7 @@ def _step_parser(sub, root, name: str, steps: tuple[Step, ...], run: Handler) ->
         help="fail at once, instead of waiting, while another run holds the root",
     )
     _shard_flags(step, "run and report only shard K of N (1-based)")
-    if name == "fmt":
+    if name in ("fmt", "generate"):
         step.add_argument(
             "--fix", action="store_true", help="rewrite files instead of checking"
         )

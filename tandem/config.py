@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from tandem import DEFAULT_STATE, tomlfile
-from tandem.model import Step, TandemError
+from tandem.adapters import protoc_spec
+from tandem.model import Generation, Step, TandemError
 
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_OUTPUT = ".tandem/dist"
@@ -47,6 +48,7 @@ PROJECT_KEYS = (
     "formatter",
     "retries",
     "env",
+    "generate",
 )
 FORMATTERS = ("black", "ruff")
 URL_SCHEMES = ("http", "https")
@@ -67,6 +69,7 @@ class Override:
     formatter: str | None = None
     retries: int | None = None
     env: tuple[str, ...] = ()
+    generate: Generation | None = None
 
 
 @dataclass(frozen=True)
@@ -298,7 +301,21 @@ def _override(table: Any, where: str) -> Override:
         formatter=_formatter(table.get("formatter"), f"{where} formatter"),
         retries=_retries(table.get("retries"), f"{where} retries"),
         env=_strings(table.get("env", []), f"{where} env"),
+        generate=_generate(table.get("generate"), f"{where} generate"),
     )
+
+
+def _generate(table: Any, where: str) -> Generation | None:
+    if table is None:
+        return None
+    if not isinstance(table, Mapping):
+        raise TandemError(
+            f'{where} must be a table like {{ plugins = [{{ name = "go", out = "gen" }}] }}'
+        )
+    try:
+        return protoc_spec.from_table(table, where)
+    except protoc_spec.Invalid as exc:
+        raise TandemError(str(exc)) from None
 
 
 def _flag(value: Any, where: str) -> bool | None:

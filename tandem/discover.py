@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tandem import manifest, tomlfile
-from tandem.adapters import ADAPTERS
+from tandem.adapters import ADAPTERS, protoc_spec
 from tandem.config import Config, Override
 from tandem.model import Project, TandemError
 from tandem.walk import Rules, walk
@@ -157,11 +157,13 @@ def _project(
     """The project, and what is wrong with its own files ("" when nothing is)."""
     implied, problem = _implied_needs(language, path, by_path)
     override = config.overrides.get(name, Override())
+    needs = tuple(sorted({*implied, *override.needs} - {name}))
+    readable = (path.resolve(), *(p for p, n in by_path.items() if n in needs))
     project = Project(
         name,
         language,
         path,
-        needs=tuple(sorted({*implied, *override.needs} - {name})),
+        needs=needs,
         timeout=override.timeout,
         args=override.args,
         skip=override.skip,
@@ -171,6 +173,7 @@ def _project(
         retries=override.retries,
         env=(*config.env, *override.env),
         nested=nesting[path],
+        generate=protoc_spec.declared(path, override.generate, readable),
     )
     return project, problem
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem import history
-from tandem.adapters import ADAPTERS, Adapter
+from tandem.adapters import ADAPTERS, Adapter, for_step
 from tandem.adapters.base import Refusal, describe, error_case
 from tandem.cache import stamps
 from tandem.cache.replay import Cache, cached
@@ -200,7 +200,7 @@ async def run_task(
     task: Task, layout: Layout, slots: int, timeout: float, fix: bool
 ) -> Outcome:
     """Run a task's commands in a fresh working directory and judge the results."""
-    adapter = ADAPTERS[task.project.language]
+    adapter = for_step(task.project.language, task.step)
     # To the microsecond: the HTML report's timeline places tasks by it (JUnit shows seconds).
     started, clock = datetime.now(UTC), time.monotonic()
     with _workspace(task.project, layout, slots, timeout, fix, task.part) as ctx:

@@ -13,7 +13,13 @@ from tandem.model import Outcome, Step, Task
 
 FILE = "durations.json"
 # Guesses for tasks never run before: tests take longest, formatting is quick.
-DEFAULT_SECONDS = {Step.BUILD: 5.0, Step.FMT: 1.0, Step.VET: 3.0, Step.TEST: 10.0}
+DEFAULT_SECONDS = {
+    Step.GENERATE: 3.0,
+    Step.BUILD: 5.0,
+    Step.FMT: 1.0,
+    Step.VET: 3.0,
+    Step.TEST: 10.0,
+}
 
 
 def load_durations(state: Path) -> dict[str, float]:

@@ -25,6 +25,9 @@ class TandemError(Exception):
 class Step(str, enum.Enum):
     """The checks Tandem runs on every project, in the order a person reads them."""
 
+    GENERATE = (
+        "generate"  # only for a project that declares code generated from .proto files
+    )
     BUILD = "build"
     FMT = "fmt"
     VET = "vet"
@@ -50,6 +53,33 @@ class Verdict(str, enum.Enum):
 
 
 @dataclass(frozen=True)
+class Plugin:
+    """One protoc plugin a project generates code with (`tandem.adapters.protoc_spec` knows them)."""
+
+    name: str  # "go", "go-grpc", "python", "pyi", "grpc_python"
+    out: str  # project-relative directory the generated files are checked in under
+    options: tuple[
+        str, ...
+    ] = ()  # protoc's `--NAME_opt` values ("paths=source_relative")
+    version: str = (
+        ""  # a pin for the plugin ("v1.36.12"); "": as the project's files say
+    )
+
+
+@dataclass(frozen=True)
+class Generation:
+    """How a project generates code from .proto files: in `buf.gen.yaml` or Tandem's config."""
+
+    protos: tuple[str, ...]  # project-relative import roots holding the .proto files
+    plugins: tuple[Plugin, ...]
+    grpcio_tools: str = (
+        ""  # the grpcio-tools version whose protoc runs; "": the default
+    )
+    declared_in: str = ""  # where it is declared, said in messages
+    problem: str = ""  # why it cannot run (an unknown plugin...); the step says so
+
+
+@dataclass(frozen=True)
 class Project:
     """A Go module or Python project found under the root."""
 
@@ -68,6 +98,7 @@ class Project:
     env: tuple[
         str, ...
     ] = ()  # environment variables (or globs) that can change results
+    generate: Generation | None = None  # code generated from .proto files; None: none
 
 
 @dataclass(frozen=True)
@@ -167,6 +198,9 @@ class Task:
     # A shard's part of the step, as the adapter's `parts` names them (Go packages, pytest
     # files); () for the whole step. The id stays the step's, so parts report as one suite.
     part: tuple[str, ...] = ()
+    # Task ids this one starts after, whatever their outcome, when they are in the run: the
+    # generated code's check before the steps that compile it.
+    after: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:

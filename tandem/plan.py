@@ -39,7 +39,7 @@ def make_plan(
     """The tasks for `steps` on the named projects (default: all), plus the builds they wait for."""
     by_name = {p.name: p for p in projects}
     chosen = _check_names(by_name, named) or set(by_name)
-    wanted = {(n, s) for n in chosen for s in steps if s not in by_name[n].skip}
+    wanted = {(n, s) for n in chosen for s in steps if _runs(by_name[n], s)}
     tasks: dict[tuple[str, Step], Task] = {}
     while wanted:
         name, step = wanted.pop()
@@ -52,8 +52,29 @@ def make_plan(
         wanted.update(need for need in needs if need not in tasks)
     order = list(Step)
     return tuple(
-        sorted(tasks.values(), key=lambda t: (t.project.name, order.index(t.step)))
+        sorted(_ordered(tasks), key=lambda t: (t.project.name, order.index(t.step)))
     )
+
+
+def _runs(project: Project, step: Step) -> bool:
+    """Not skipped; `generate` only where the project declares generated code."""
+    return step not in project.skip and (
+        step is not Step.GENERATE or bool(project.generate)
+    )
+
+
+# The steps that compile or test the generated code start after its check.
+_AFTER_GENERATE = (Step.BUILD, Step.VET, Step.TEST)
+
+
+def _ordered(tasks: dict[tuple[str, Step], Task]) -> Iterable[Task]:
+    for (name, step), task in tasks.items():
+        generating = (name, Step.GENERATE) in tasks and step in _AFTER_GENERATE
+        yield (
+            replace(task, after=(f"{name}:{Step.GENERATE.value}",))
+            if generating
+            else task
+        )
 
 
 def matching(projects: Sequence[Project], named: Iterable[str]) -> set[str]:

@@ -103,6 +103,7 @@ class _Run:
             stop,
         )
         self.waiting = {t.id: t for t in tasks}
+        self.planned = frozenset(self.waiting)
         self.done: dict[str, Outcome] = {}
         self.running: dict[asyncio.Task, tuple[Task, int]] = {}
         self.halted = False
@@ -131,10 +132,13 @@ class _Run:
         return [self.done[t.id] for t in self.tasks]
 
     def _ready(self) -> list[Task]:
-        ready = [
-            t for t in self.waiting.values() if all(n in self.done for n in t.needs)
-        ]
+        ready = [t for t in self.waiting.values() if self._can_start(t)]
         return sorted(ready, key=lambda t: (-self.priority.get(t.id, 0.0), t.id))
+
+    def _can_start(self, task: Task) -> bool:
+        """Its needs are done, and so are the tasks it comes after that this run holds."""
+        after = (n for n in task.after if n in self.planned)
+        return all(n in self.done for n in (*task.needs, *after))
 
     def _admit(self, extra: bool) -> bool:
         """Start or settle what can be; True when something changed."""

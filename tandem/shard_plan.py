@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tandem import history
-from tandem.adapters import ADAPTERS, Probe
+from tandem.adapters import Probe, for_step
 from tandem.model import Command, ProcessResult, Task
 from tandem.shard import Shard, Unit, assign, dominant, load, split
 
@@ -75,7 +75,8 @@ def work_units(
 
 
 def _parts(task: Task, probe: Probe) -> tuple[str, ...]:
-    return ADAPTERS[task.project.language].parts(task.project, task.step, probe)
+    adapter = for_step(task.project.language, task.step)
+    return adapter.parts(task.project, task.step, probe)
 
 
 def _closure(task: Task, by_id: Mapping[str, Task]) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ TOOL_MODULES = frozenset(
         "test_cli",
         "test_engine",
         "test_frontends",
+        "test_generate",
         "test_go",
         "test_go_reruns",
         "test_lifetime",

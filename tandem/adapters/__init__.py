@@ -93,6 +93,15 @@ class Adapter(Protocol):
         names the parts one task runs, and their cases are named as the whole step's."""
 
 
+def for_step(language: str, step: Step) -> Adapter:
+    """The adapter that runs a step: the code generator for `generate`, else the language's."""
+    if step is Step.GENERATE:
+        from tandem.adapters import protoc
+
+        return protoc
+    return ADAPTERS[language]
+
+
 def _registry() -> dict[str, Adapter]:
     from tandem.adapters import go, python
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 import shlex
 import shutil
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from tandem.model import (
 )
 
 TAIL_LINES = 60
+_HUNK = re.compile(r"^@@ -(\d+)", re.MULTILINE)
 Properties = tuple[tuple[str, str], ...]
 
 
@@ -172,6 +174,12 @@ def relative(file: str, root: Path) -> str:
         except ValueError:
             continue
     return file
+
+
+def first_changed_line(diff: str) -> int | None:
+    """The 1-based line of a unified diff's first hunk in the old file; None without a hunk."""
+    hunk = _HUNK.search(diff)
+    return max(1, int(hunk[1])) if hunk else None
 
 
 def dir_classname(file: str, project: str) -> str:

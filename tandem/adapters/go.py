@@ -1,7 +1,8 @@
 """The Go adapter: a directory with a go.mod is a project.
 
 build: `go install ./...` with GOBIN=OUTPUT/<project> (every package built, binaries written);
-fmt: `gofmt -l -d` (or `-l -w` to fix); vet: `go vet -json ./...`;
+fmt: `gofmt -l -d` (or `-l -w` to fix); vet: `go vet -json ./...`; files marked as generated
+(`// Code generated ... DO NOT EDIT.`) are left out of both;
 test: `go test -json ./...`, converted by `tandem.adapters.go_events`; a shard's part names
 its packages instead of `./...` (`parts` lists those with tests).
 A module under a go.work that does not list it runs with GOWORK=off (see `go_work`).
@@ -311,8 +312,29 @@ def go_files(root: Path) -> tuple[str, ...]:
             and not (here / d / MARKER).exists()
         )
         kept = (f for f in files if f.endswith(".go") and not f.startswith(("_", ".")))
-        found.extend((here / f).relative_to(root).as_posix() for f in kept)
+        found.extend(
+            (here / f).relative_to(root).as_posix()
+            for f in kept
+            if not is_generated(here / f)
+        )
     return tuple(sorted(found))
+
+
+# Go's mark of generated code, before the package clause (https://go.dev/s/generatedcode).
+_GENERATED = re.compile(r"^// Code generated .* DO NOT EDIT\.$", re.MULTILINE)
+_PACKAGE = re.compile(r"^package ", re.MULTILINE)
+_HEAD = 16384
+
+
+def is_generated(file: Path) -> bool:
+    """True for a Go file marked as generated: its generator's to format and vet, not ours."""
+    try:
+        with open(file, encoding="utf-8", errors="replace") as stream:
+            head = stream.read(_HEAD)
+    except OSError:
+        return False
+    mark, package = _GENERATED.search(head), _PACKAGE.search(head)
+    return mark is not None and (package is None or mark.start() < package.start())
 
 
 def judge(
@@ -396,8 +418,11 @@ def _judge_vet(
     project: Project, results: Sequence[ProcessResult]
 ) -> tuple[TestCase, ...]:
     last = results[-1]
-    return go_findings.vet_cases(
+    cases = go_findings.vet_cases(
         last.stdout, last.stderr, project.path, module_path(project.path), project.name
+    )
+    return tuple(
+        c for c in cases if not (c.file and is_generated(project.path / c.file))
     )
 
 

@@ -13,13 +13,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from tandem.adapters import base, pyproject, venv
+from tandem.adapters import base, protoc_spec, pyproject, venv
 from tandem.model import Command, Context, ProcessResult, Project, TestCase, Verdict
 
 _DIFF_HEADER = re.compile(
     r"^--- (?P<path>[^\t\n]+)(?:\t[^\n]*)?\n\+\+\+ ", re.MULTILINE
 )
-_HUNK = re.compile(r"^@@ -(\d+)", re.MULTILINE)
 FORMAT_CHECK = {
     "black": ("--check", "--diff", "--no-color"),
     "ruff": ("--check", "--diff"),
@@ -50,21 +49,33 @@ def _nested(project: Project) -> list[str]:
 
 
 def _ruff_excludes(project: Project) -> tuple[str, ...]:
-    """Other projects inside this one are theirs to check, and vendored code is nobody's
-    (ruff adds these to its config's; a bare name excludes that directory at any depth).
+    """Other projects inside this one are theirs to check, vendored code is nobody's, and
+    generated code is its generator's (ruff adds these to its config's; a bare name excludes
+    that directory at any depth).
     """
-    paths = (*VENDORED, *_nested(project))
+    made = (f"{out}/**/*{suffix}" for out, suffix in protoc_spec.generated(project))
+    paths = (*VENDORED, *_nested(project), *made)
     return tuple(w for path in paths for w in ("--extend-exclude", path))
 
 
 def _black_excludes(project: Project) -> tuple[str, ...]:
     """The same for black, whose command line replaces its config's `extend-exclude`."""
-    nested = (f"^/{re.escape(path)}/" for path in _nested(project))
-    ours = "|".join((f"/({'|'.join(VENDORED)})/", *nested))
+    # Unanchored: black matches paths from the root it finds (a `.git`, a `[tool.black]`),
+    # which may lie above the project.
+    nested = (f"/{re.escape(path)}/" for path in _nested(project))
+    made = (
+        f"{_folder(out)}(?:.*/)?[^/]*{re.escape(suffix)}$"
+        for out, suffix in protoc_spec.generated(project)
+    )
+    ours = "|".join((f"/({'|'.join(VENDORED)})/", *nested, *made))
     theirs = pyproject.black_extend_exclude(project.path)
     # black reads a regex with a newline as verbose: keep theirs on lines of its own.
     merged = f"(?:\n{theirs}\n)|{ours}" if "\n" in theirs else f"(?:{theirs})|{ours}"
     return ("--extend-exclude", merged if theirs else ours)
+
+
+def _folder(path: str) -> str:
+    return "/" if path == "." else f"/{re.escape(path)}/"
 
 
 def tool_argv(project: Project, tool: str) -> tuple[str, ...]:
@@ -138,7 +149,6 @@ def split_diffs(stdout: str) -> list[tuple[str, str]]:
 
 def _format_case(project: Project, tool: str, path: str, diff: str) -> TestCase:
     relative = base.relative(path, project.path)
-    hunk = _HUNK.search(diff)
     return TestCase(
         classname=base.dir_classname(relative, project.name),
         name=f"{tool}: {relative}",
@@ -147,7 +157,7 @@ def _format_case(project: Project, tool: str, path: str, diff: str) -> TestCase:
         message="would reformat",
         text=diff,
         file=relative,
-        line=max(1, int(hunk[1])) if hunk else None,
+        line=base.first_changed_line(diff),
     )
 
 

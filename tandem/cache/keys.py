@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import tandem
-from tandem.adapters import ADAPTERS
+from tandem.adapters import ADAPTERS, for_step
 from tandem.cache.files import Contents, Tree
 from tandem.model import Project, Step, Task
 
@@ -178,12 +178,13 @@ def _settings(project: Project, root: Path) -> str:
             project.formatter,
             tuple(_relative(path, root) for path in project.nested),
             project.env,
+            project.generate,  # generated files are left out of fmt and vet
         )
     )
 
 
 def _tools(project: Project, step: Step, root: Path) -> tuple[Path | str, ...]:
-    return ADAPTERS[project.language].tools(project, step, root)
+    return for_step(project.language, step).tools(project, step, root)
 
 
 def _environment(

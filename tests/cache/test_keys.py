@@ -66,7 +66,9 @@ def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
 
 
 def every(*names: str) -> set[str]:
-    return {f"{name}:{step.value}" for name in names for step in Step}
+    return {
+        f"{name}:{s.value}" for name in names for s in Step if s is not Step.GENERATE
+    }
 
 
 def edited(path: str, text: str = "edited") -> dict[str, str]:

@@ -280,7 +280,8 @@ def test_filters_by_project_step_and_status():
     options = {attrs["value"] for tag, attrs in page.tags if tag == "option"}
     projects = {"catalog", "contract-tests", "gokit", "orders", "pricing"}
     statuses = {"passed", "failed", "error", "skipped", "cached", "left-out"}
-    assert options == {""} | projects | {s.value for s in Step} | statuses
+    steps = {"build", "fmt", "vet", "test"}  # the steps the sample run holds
+    assert options == {""} | projects | steps | statuses
     for row in page.rows:
         assert {"data-project", "data-step", "data-status", "data-tags"} <= row.keys()
     tags = {row["cells"][0]: row["data-tags"] for row in page.rows}
