@@ -180,6 +180,8 @@ def _row(project: Project, root: Path, reason: str | None) -> dict[str, Any]:
         "path": _shown(project.path, root),
         "needs": list(project.needs),
     }
+    if project.generate:  # where its code generation is declared
+        row["generate"] = project.generate.declared_in
     return row if reason is None else {**row, "reason": reason}
 
 
@@ -189,7 +191,8 @@ def _listed(row: Mapping[str, Any], width: int) -> str:
     if "reason" in row:
         return f"{head}{row['path']:<{width}}  {row['reason']}"
     needs = f"  needs {', '.join(row['needs'])}" if row["needs"] else ""
-    return f"{head}{row['path']}{needs}"
+    generates = f"  generates code ({row['generate']})" if "generate" in row else ""
+    return f"{head}{row['path']}{needs}{generates}"
 
 
 def _left_out(picked: affected.Selection) -> str:

@@ -26,7 +26,17 @@ def run(*argv: str) -> subprocess.CompletedProcess:
 
 def test_nox_lists_every_session_with_a_description():
     listing = run(sys.executable, "-m", "nox", "-l").stdout
-    for session in ("check", "generate", "build", "fmt", "vet", "test", "tests", "lint", "bench"):
+    for session in (
+        "check",
+        "generate",
+        "build",
+        "fmt",
+        "vet",
+        "test",
+        "tests",
+        "lint",
+        "bench",
+    ):
         line = next(
             line
             for line in listing.splitlines()
@@ -37,7 +47,17 @@ def test_nox_lists_every_session_with_a_description():
 
 def test_invoke_lists_every_task_with_help():
     listing = run(sys.executable, "-m", "invoke", "--list").stdout
-    for task in ("list", "check", "generate", "build", "fmt", "vet", "test", "report", "clean"):
+    for task in (
+        "list",
+        "check",
+        "generate",
+        "build",
+        "fmt",
+        "vet",
+        "test",
+        "report",
+        "clean",
+    ):
         assert any(
             line.split()[:1] == [task] and len(line.split()) > 2
             for line in listing.splitlines()

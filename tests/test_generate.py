@@ -4,6 +4,7 @@ generated code alone."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -212,3 +213,13 @@ def test_check_leaves_generated_code_to_its_generator_and_the_tree_untouched(
     suites = check(root, "-p", "plain")
     assert list(failures(suites["plain:fmt"])) == ["gofmt: said.go"]
     assert [n.split()[-1] for n in failures(suites["plain:vet"])] == ["unreachable"]
+
+
+def test_list_says_which_projects_generate_code_and_where_it_is_declared(
+    fixed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--root", str(fixed), "list", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["svc"]["generate"] == "buf.gen.yaml"
+    assert rows["client"]["generate"] == "[tool.tandem] generate"
+    assert "generate" not in rows["plain"]

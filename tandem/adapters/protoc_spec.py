@@ -21,6 +21,7 @@ from tandem.model import Generation, Plugin, Project
 yaml = lazy("yaml")
 
 BUF_GEN = "buf.gen.yaml"
+CONFIGURED = "[tool.tandem] generate"
 GRPCIO_TOOLS = "1.85.1"  # protoc 7.35.1 and the grpc_python plugin
 
 
@@ -118,7 +119,7 @@ def from_table(table: Mapping[str, Any], where: str) -> Generation:
         tuple(_relative(p, f"{where} protos") for p in protos),
         tuple(_plugin(p, f"{where} plugins") for p in plugins),
         grpcio_tools=_text(table.get("grpcio-tools", ""), f"{where} grpcio-tools"),
-        declared_in=where,
+        declared_in=CONFIGURED,  # no path: the declaration is part of portable cache keys
     )
 
 
