@@ -64,6 +64,10 @@ BENCHMARKS = {
         "benchmarks.remote",
         "Time fresh clones replayed from the real turborepo-remote-cache server (from npm).",
     ),
+    "bench_codegen": (
+        "benchmarks.codegen",
+        "Time the generated-code check, Tandem beside make -j2 running the same protoc.",
+    ),
 }
 
 

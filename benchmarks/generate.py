@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks import go_source, py_source
+from benchmarks import go_source, proto_source, py_source
 
 # SHA-256 rounds per millisecond of one core (measured on the 2-core reference machine);
 # each test hashes its chain twice (the service, then the test's own check).
@@ -28,7 +28,7 @@ WORDS = (
     "shipping", "profile", "notify", "pricing", "reviews", "session", "metrics", "gateway",
     "audit", "export", "ratings", "quotes", "tickets", "wallet", "coupons", "invoices",
 )  # fmt: skip
-ROOT_PYPROJECT = '[tool.tandem]\nprojects = ["projects/*"]\n'
+ROOT_PYPROJECT = '[tool.tandem]\ninclude = ["projects/*"]\n'
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Spec:
     seed: int = 1
     deps: float = 0.3  # chance that a Go module imports an earlier one
     equal: bool = False  # every project weighs the same
+    protos: bool = (
+        False  # each project holds a .proto contract and declares its generation
+    )
 
 
 @dataclass(frozen=True)
@@ -101,11 +104,27 @@ def generate(root: Path, spec: Spec) -> tuple[Generated, ...]:
     by_name = {p.name: p for p in projects}
     for project in projects:
         _write(root / "projects" / project.name, _files(project, spec, by_name))
-    (root / "pyproject.toml").write_text(ROOT_PYPROJECT, encoding="utf-8")
+    python = [p.name for p in projects if p.language == "python" and spec.protos]
+    config = ROOT_PYPROJECT + proto_source.python_config(python)
+    (root / "pyproject.toml").write_text(config, encoding="utf-8")
     return projects
 
 
 def _files(
+    p: Generated, spec: Spec, by_name: Mapping[str, Generated]
+) -> Mapping[str, str]:
+    files = _sources(p, spec, by_name)
+    if not spec.protos:
+        return files
+    extra = (
+        {"go.mod": files["go.mod"] + proto_source.go_require()}
+        if p.language == "go"
+        else {}
+    )
+    return {**files, **proto_source.files(p.name, p.language), **extra}
+
+
+def _sources(
     p: Generated, spec: Spec, by_name: Mapping[str, Generated]
 ) -> Mapping[str, str]:
     if p.language == "go":

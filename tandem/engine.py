@@ -147,7 +147,7 @@ def executor(
     retrying = with_retries(run, partial(rerun_failed, layout), retries, timeout)
 
     async def execute(task: Task, slots: int) -> Outcome:
-        probing = versions.start(task.project.language)
+        probing = versions.start(for_step(task.project.language, task.step))
         outcome = with_rerun_hints(await retrying(task, slots), layout)
         return await versions.merged(outcome, probing)
 
@@ -155,17 +155,17 @@ def executor(
 
 
 class _Versions:
-    """Tool versions per language, probed once, when the first task of the language runs."""
+    """Tool versions per adapter, probed once, when the first task it runs starts."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.probes: dict[str, asyncio.Future[Properties]] = {}
 
-    def start(self, language: str) -> asyncio.Future[Properties]:
-        if language not in self.probes:
-            probe = probe_versions(self.root, language)
-            self.probes[language] = asyncio.ensure_future(probe)
-        return self.probes[language]
+    def start(self, adapter: Adapter) -> asyncio.Future[Properties]:
+        if adapter.LANGUAGE not in self.probes:
+            probe = probe_versions(self.root, adapter)
+            self.probes[adapter.LANGUAGE] = asyncio.ensure_future(probe)
+        return self.probes[adapter.LANGUAGE]
 
     async def merged(
         self, outcome: Outcome, probing: asyncio.Future[Properties]
@@ -315,9 +315,9 @@ def _with_env(command: Command, layout: Layout) -> Command:
     return replace(command, env=env)
 
 
-async def probe_versions(root: Path, language: str) -> Properties:
-    """A language's tool versions, as report properties (`missing` for a tool not found)."""
-    probes = ADAPTERS[language].versions(root)
+async def probe_versions(root: Path, adapter: Adapter) -> Properties:
+    """An adapter's tool versions, as report properties (`missing` for a tool not found)."""
+    probes = adapter.versions(root)
     deadline = time.monotonic() + 60
     results = await asyncio.gather(*(run_process(c, deadline) for c in probes.values()))
     return tuple((key, _first_line(result)) for key, result in zip(probes, results))

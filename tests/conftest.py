@@ -24,6 +24,7 @@ def write_tree(root: Path, files: Files) -> Path:
 # Everything else is the fast lane of pure logic: `pytest -m "not tools"`.
 TOOL_MODULES = frozenset(
     {
+        "test_bench_codegen",
         "test_benchmarks",
         "test_bad_input",
         "test_cache_runs",

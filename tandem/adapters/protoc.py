@@ -1,7 +1,7 @@
 """The generate step: code generated from .proto files, regenerated and compared with what is
 checked in, for Go and Python projects alike (a step adapter, not a language's).
 
-protoc (grpcio-tools, through `uv tool run`) writes into a scratch directory with the plugins
+protoc (grpcio-tools, in an environment of its own per version) writes into a scratch directory with the plugins
 the project declares (`tandem.adapters.protoc_spec`); each generated file that is missing or
 differs from the checked-in one is a failing case with its diff, as a formatting failure is.
 `tandem generate --fix` has protoc write into the project instead. The Go plugins are built
@@ -66,7 +66,8 @@ def commands(project: Project, step: Step, ctx: Context) -> tuple[Command, ...]:
     generation = _generation(project)
     out = project.path if ctx.fix else ctx.workdir / SCRATCH
     builds = tuple(_plugin_build(project, p, ctx) for p in _go_plugins(project))
-    return (*(b for b in builds if b), _protoc(project, generation, out, ctx))
+    made = _protoc_environment(project, ctx)
+    return (*made, *(b for b in builds if b), _protoc(project, generation, out, ctx))
 
 
 def _generation(project: Project) -> Generation:
@@ -111,11 +112,38 @@ def _plugin_build(project: Project, plugin: Plugin, ctx: Context) -> Command | N
     return Command(argv, ctx.workdir, env, purpose=f"build protoc-gen-{plugin.name}")
 
 
+def protoc_environment(project: Project, state: Path) -> Path:
+    """The environment holding grpcio-tools at its version: one per version, shared by projects
+    (`uv tool run` would cost a second a call; this, a python start)."""
+    return state / "tools" / f"grpcio-tools@{grpcio_tools(project)}"
+
+
+STAMP = ".tandem-made"
+
+
+def _protoc_environment(project: Project, ctx: Context) -> tuple[Command, ...]:
+    """Make the environment unless its stamp says it was made; runs of several projects may
+    make it at once (`--allow-existing`, and uv locks an environment while it installs).
+    """
+    where = protoc_environment(project, ctx.state)
+    stamp = where / STAMP
+    if stamp.is_file():
+        return ()
+    make = (venv.UV, "venv", "--quiet", "--allow-existing", "--python", sys.executable)
+    python = str(venv.venv_python(where))
+    install = (venv.UV, "pip", "install", "--quiet", "--python", python)
+    env, purpose = venv.sized(ctx.slots), "make protoc's environment"
+    package = f"grpcio-tools=={grpcio_tools(project)}"
+    return (
+        Command((*make, str(where)), ctx.workdir, env, purpose=purpose),
+        Command((*install, package), ctx.workdir, env, stamp=stamp, purpose=purpose),
+    )
+
+
 def _protoc(
     project: Project, generation: Generation, out: Path, ctx: Context
 ) -> Command:
-    tools = (venv.UV, "tool", "run", "--python", sys.executable)
-    head = (*tools, "--from", f"grpcio-tools=={grpcio_tools(project)}", "python")
+    head = (str(venv.venv_python(protoc_environment(project, ctx.state))),)
     includes = tuple(f"-I{project.path / root}" for root in generation.protos)
     files = tuple(
         f for root in generation.protos for f in proto_files(project.path, root)
