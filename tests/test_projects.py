@@ -97,3 +97,23 @@ def test_the_workload_is_real(checked):
     assert (dist / "orders" / "orders").is_file()
     assert list((dist / "pricing").glob("pricing-*.whl"))
     assert not (checked / "dist").exists()
+
+
+def test_generated_code_is_checked_and_the_grpc_contract_tests_run(checked):
+    suites = {
+        s.get("name"): s for s in ET.parse(checked / "reports/junit.xml").getroot()
+    }
+    generating = sorted(n for n in suites if n.endswith(":generate"))
+    assert generating == ["catalog:generate", "contract-tests:generate"]
+    for name in generating:
+        assert suites[name].get("failures") == suites[name].get("errors") == "0"
+    grpc = [
+        c
+        for c in suites["contract-tests:test"].iter("testcase")
+        if "test_grpc" in c.get("classname", "")
+    ]
+    assert len(grpc) >= 10 and all(
+        not list(c) or c[0].tag == "system-out" for c in grpc
+    )
+    # The Go service persists through a third-party module: go.sum and module downloads.
+    assert "go.etcd.io/bbolt" in (checked / "projects/catalog/go.sum").read_text()

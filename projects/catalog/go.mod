@@ -1,7 +1,19 @@
-module example.com/catalog
+module github.com/tandem-monorepo/tandem/projects/catalog
 
-go 1.24
+go 1.26.0
 
-require example.com/gokit v0.0.0
+require (
+	github.com/tandem-monorepo/tandem/projects/gokit v0.0.0
+	go.etcd.io/bbolt v1.5.0
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
+)
 
-replace example.com/gokit => ../gokit
+require (
+	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.42.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1 // indirect
+)
+
+replace github.com/tandem-monorepo/tandem/projects/gokit => ../gokit

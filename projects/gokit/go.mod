@@ -1,3 +1,3 @@
-module example.com/gokit
+module github.com/tandem-monorepo/tandem/projects/gokit
 
 go 1.24

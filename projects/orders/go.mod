@@ -1,7 +1,7 @@
-module example.com/orders
+module github.com/tandem-monorepo/tandem/projects/orders
 
 go 1.24
 
-require example.com/gokit v0.0.0
+require github.com/tandem-monorepo/tandem/projects/gokit v0.0.0
 
-replace example.com/gokit => ../gokit
+replace github.com/tandem-monorepo/tandem/projects/gokit => ../gokit

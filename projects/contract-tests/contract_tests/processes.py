@@ -7,6 +7,7 @@ suite turns a SIGTERM into KeyboardInterrupt so that those finalizers run.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -105,6 +106,42 @@ def wait_ready(service: Service, path: str, timeout: float = READY_TIMEOUT) -> N
             return
         time.sleep(POLL_INTERVAL)
     raise ServiceError(f"{service.name} not ready after {timeout:.0f}s")
+
+
+def announced(service: Service, key: str, timeout: float = READY_TIMEOUT) -> str:
+    """The value of `key` in the service's latest JSON log record that has it.
+
+    A Go service logs the addresses it bound (":0" lets the kernel pick a
+    port) before it serves, so once it answers, the record is there; the
+    deadline only guards against a service that never writes it. The latest
+    record, because a service restarted on the same log appends to it.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [
+            record[key]
+            for record in _records(service.log_text())
+            if isinstance(record.get(key), str)
+        ]
+        if found:
+            return found[-1]
+        if service.process.poll() is not None or time.monotonic() >= deadline:
+            raise ServiceError(
+                f"{service.name} logged no {key!r}:\n{service.log_text()[-2000:]}"
+            )
+        time.sleep(POLL_INTERVAL)
+
+
+def _records(log: str) -> list[dict[str, object]]:
+    records = []
+    for line in log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # not JSON: a panic, or a line cut short while being written
+        if isinstance(record, dict):
+            records.append(record)
+    return records
 
 
 def _answers(url: str) -> bool:

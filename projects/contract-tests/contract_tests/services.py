@@ -9,9 +9,23 @@ from pathlib import Path
 Argv = Callable[[int], list[str]]
 
 
-def catalog(bins: Mapping[str, Path]) -> Argv:
-    """Run catalog on a port."""
-    return lambda port: [str(bins["catalog"]), "-addr", f"127.0.0.1:{port}"]
+def catalog(bins: Mapping[str, Path], db: Path | None = None) -> Argv:
+    """Run catalog on a port, its gRPC API on a port of the kernel's choosing.
+
+    The bound gRPC address is in the first log record (`grpc_addr`; see
+    processes.announced). With `db`, the products are kept in that bbolt
+    file, and a catalog started again on it finds them there; without, in a
+    temporary file that goes when the process exits.
+    """
+    stored = [] if db is None else ["-db", str(db)]
+    return lambda port: [
+        str(bins["catalog"]),
+        "-addr",
+        f"127.0.0.1:{port}",
+        "-grpc-addr",
+        "127.0.0.1:0",
+        *stored,
+    ]
 
 
 def pricing() -> Argv:

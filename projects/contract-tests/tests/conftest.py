@@ -7,10 +7,11 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import FrameType
 
+import grpc
 import pytest
 
-from contract_tests import binaries, services, webhooks
-from contract_tests.processes import Fleet, Service
+from contract_tests import binaries, rpc, services, webhooks
+from contract_tests.processes import Fleet, Service, announced
 
 PROJECTS = Path(__file__).resolve().parents[2]
 SECRET = b"whsec_contract_tests"
@@ -68,9 +69,22 @@ def receiver() -> Iterator[webhooks.Receiver]:
 
 
 @pytest.fixture(scope="session")
-def catalog(fleet: Fleet, bins: dict[str, Path]) -> Service:
-    """The catalog service."""
-    return fleet.start("catalog", services.catalog(bins))
+def catalog(
+    fleet: Fleet, bins: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Service:
+    """The catalog service, keeping its products in a bbolt file of its own."""
+    db = tmp_path_factory.mktemp("catalog-db") / "catalog.db"
+    return fleet.start("catalog", services.catalog(bins, db))
+
+
+@pytest.fixture(scope="session")
+def catalog_channel(catalog: Service) -> Iterator[grpc.Channel]:
+    """A connected gRPC channel to the catalog's gRPC API, closed at the end."""
+    channel = rpc.connect(announced(catalog, "grpc_addr"))
+    try:
+        yield channel
+    finally:
+        channel.close()
 
 
 @pytest.fixture(scope="session")

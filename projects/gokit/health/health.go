@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"example.com/gokit/jsonhttp"
+	"github.com/tandem-monorepo/tandem/projects/gokit/jsonhttp"
 )
 
 // Check reports whether one dependency is usable; nil means healthy.

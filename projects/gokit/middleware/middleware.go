@@ -11,7 +11,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"example.com/gokit/jsonhttp"
+	"github.com/tandem-monorepo/tandem/projects/gokit/jsonhttp"
 )
 
 // RequestIDHeader carries the request ID in both directions.

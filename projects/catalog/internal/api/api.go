@@ -5,28 +5,22 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
-	"example.com/catalog/internal/store"
-	"example.com/gokit/health"
-	"example.com/gokit/jsonhttp"
-	"example.com/gokit/middleware"
-	"example.com/gokit/money"
+	"github.com/tandem-monorepo/tandem/projects/catalog/internal/rules"
+	"github.com/tandem-monorepo/tandem/projects/catalog/internal/store"
+	"github.com/tandem-monorepo/tandem/projects/gokit/health"
+	"github.com/tandem-monorepo/tandem/projects/gokit/jsonhttp"
+	"github.com/tandem-monorepo/tandem/projects/gokit/middleware"
+	"github.com/tandem-monorepo/tandem/projects/gokit/money"
 )
 
 const (
 	maxBody      = 64 << 10
 	defaultLimit = 20
 	maxLimit     = 100
-	maxStock     = 1_000_000
-	maxNameRunes = 200
 )
-
-var skuPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
 
 type api struct {
 	store *store.Store
@@ -82,30 +76,35 @@ func toJSON(p store.Product) productJSON {
 func (in productInput) validate() (store.Product, error) {
 	problems := jsonhttp.Problems{}
 	var p store.Product
-	switch {
-	case in.SKU == nil:
+	check := func(field, problem string) {
+		if problem != "" {
+			problems.Add(field, problem)
+		}
+	}
+	if in.SKU == nil {
 		problems.Add("sku", "is required")
-	case !skuPattern.MatchString(*in.SKU):
-		problems.Add("sku", "must be 2 to 32 upper-case letters, digits or hyphens, not starting with a hyphen")
-	default:
+	} else {
 		p.SKU = *in.SKU
+		check("sku", rules.SKU(p.SKU))
 	}
 	if in.Name == nil {
 		problems.Add("name", "is required")
-	} else if p.Name = strings.TrimSpace(*in.Name); p.Name == "" || utf8.RuneCountInString(p.Name) > maxNameRunes {
-		problems.Add("name", "must be 1 to 200 characters")
+	} else {
+		var problem string
+		p.Name, problem = rules.Name(*in.Name)
+		check("name", problem)
 	}
 	if in.Price == nil {
 		problems.Add("price", "is required")
 	} else if cents, err := money.ParseCents(*in.Price); err != nil {
 		problems.Add("price", money.ErrFormat.Error())
-	} else if p.PriceCents = cents; cents == 0 {
-		problems.Add("price", "must be greater than 0")
+	} else {
+		p.PriceCents = cents
+		check("price", rules.PriceCents(cents))
 	}
 	if in.Stock != nil {
-		if p.Stock = *in.Stock; p.Stock < 0 || p.Stock > maxStock {
-			problems.Add("stock", "must be between 0 and 1000000")
-		}
+		p.Stock = *in.Stock
+		check("stock", rules.Stock(p.Stock))
 	}
 	return p, problems.Err()
 }
@@ -166,7 +165,11 @@ func (a *api) list(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.WriteError(w, err)
 		return
 	}
-	products, total := a.store.List(offset, limit)
+	products, total, err := a.store.List(offset, limit)
+	if err != nil {
+		writeStoreError(w, err, "")
+		return
+	}
 	page := pageJSON{Items: make([]productJSON, len(products)), Total: total, Limit: limit, Offset: offset}
 	for i, p := range products {
 		page.Items[i] = toJSON(p)

@@ -6,16 +6,23 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"example.com/catalog/internal/store"
+	"github.com/tandem-monorepo/tandem/projects/catalog/internal/store"
 )
 
-func newHandler() http.Handler {
+func newHandler(t *testing.T) http.Handler {
+	t.Helper()
 	clock := func() time.Time { return time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC) }
-	return New(store.New(clock), slog.New(slog.DiscardHandler))
+	s, err := store.Open(filepath.Join(t.TempDir(), "catalog.db"), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return New(s, slog.New(slog.DiscardHandler))
 }
 
 type response struct {
@@ -51,7 +58,7 @@ func create(t *testing.T, h http.Handler, sku, price string) string {
 }
 
 func TestCreate(t *testing.T) {
-	h := newHandler()
+	h := newHandler(t)
 	res := do(t, h, "POST", "/products", `{"sku":"TEE-RED","name":"  Red tee ","price":"15.5","stock":7}`)
 	if res.status != http.StatusCreated {
 		t.Fatalf("status = %d, body %v", res.status, res.body)
@@ -94,7 +101,7 @@ func TestCreateValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := do(t, newHandler(), "POST", "/products", tt.body)
+			res := do(t, newHandler(t), "POST", "/products", tt.body)
 			if res.status != tt.wantStatus {
 				t.Fatalf("status = %d, want %d (body %v)", res.status, tt.wantStatus, res.body)
 			}
@@ -115,7 +122,7 @@ func TestCreateValidation(t *testing.T) {
 }
 
 func TestProductLifecycle(t *testing.T) {
-	h := newHandler()
+	h := newHandler(t)
 	id := create(t, h, "MUG", "8.00")
 	other := create(t, h, "CUP", "4.00")
 	steps := []struct {
@@ -155,7 +162,7 @@ func TestProductLifecycle(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	h := newHandler()
+	h := newHandler(t)
 	for i := range 5 {
 		create(t, h, fmt.Sprintf("SKU-%d", i), "1.00")
 	}
@@ -199,7 +206,7 @@ func TestList(t *testing.T) {
 }
 
 func TestConcurrentRequests(t *testing.T) {
-	h := newHandler()
+	h := newHandler(t)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	done := make(chan error)

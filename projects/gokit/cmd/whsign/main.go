@@ -13,7 +13,7 @@ import (
 	"os"
 	"time"
 
-	"example.com/gokit/signature"
+	"github.com/tandem-monorepo/tandem/projects/gokit/signature"
 )
 
 func main() {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"example.com/gokit/signature"
+	"github.com/tandem-monorepo/tandem/projects/gokit/signature"
 )
 
 func TestRun(t *testing.T) {

@@ -15,12 +15,12 @@ import (
 	"strconv"
 	"time"
 
-	"example.com/gokit/server"
-	"example.com/orders/internal/api"
-	"example.com/orders/internal/order"
-	"example.com/orders/internal/pricing"
-	"example.com/orders/internal/webhook"
-	"example.com/orders/internal/worker"
+	"github.com/tandem-monorepo/tandem/projects/gokit/server"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/api"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/order"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/pricing"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/webhook"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/worker"
 )
 
 type config struct {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"example.com/gokit/signature"
+	"github.com/tandem-monorepo/tandem/projects/gokit/signature"
 )
 
 func TestParseConfig(t *testing.T) {

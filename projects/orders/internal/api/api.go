@@ -14,12 +14,12 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"example.com/gokit/health"
-	"example.com/gokit/jsonhttp"
-	"example.com/gokit/middleware"
-	"example.com/gokit/money"
-	"example.com/orders/internal/order"
-	"example.com/orders/internal/worker"
+	"github.com/tandem-monorepo/tandem/projects/gokit/health"
+	"github.com/tandem-monorepo/tandem/projects/gokit/jsonhttp"
+	"github.com/tandem-monorepo/tandem/projects/gokit/middleware"
+	"github.com/tandem-monorepo/tandem/projects/gokit/money"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/order"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/worker"
 )
 
 const (

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"example.com/orders/internal/order"
-	"example.com/orders/internal/pricing"
-	"example.com/orders/internal/worker"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/order"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/pricing"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/worker"
 )
 
 type flatPricer struct{}

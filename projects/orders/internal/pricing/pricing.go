@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"example.com/orders/internal/retry"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/retry"
 )
 
 // Item is one basket line as the pricing service expects it.

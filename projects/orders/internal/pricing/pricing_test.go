@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"example.com/orders/internal/retry"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/retry"
 )
 
 const goodQuote = `{"subtotal":"30.00","discount_total":"10.00","total":"20.00",` +

@@ -12,9 +12,9 @@ import (
 	"net/http"
 	"time"
 
-	"example.com/gokit/signature"
-	"example.com/orders/internal/order"
-	"example.com/orders/internal/retry"
+	"github.com/tandem-monorepo/tandem/projects/gokit/signature"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/order"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/retry"
 )
 
 // Headers sent with every delivery besides the signature.

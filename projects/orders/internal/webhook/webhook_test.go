@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"example.com/gokit/signature"
-	"example.com/orders/internal/order"
+	"github.com/tandem-monorepo/tandem/projects/gokit/signature"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/order"
 )
 
 type delivery struct {

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"example.com/orders/internal/order"
-	"example.com/orders/internal/pricing"
-	"example.com/orders/internal/webhook"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/order"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/pricing"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/webhook"
 )
 
 var (

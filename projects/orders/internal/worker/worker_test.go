@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"example.com/orders/internal/order"
-	"example.com/orders/internal/pricing"
-	"example.com/orders/internal/webhook"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/order"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/pricing"
+	"github.com/tandem-monorepo/tandem/projects/orders/internal/webhook"
 )
 
 // fakePricer counts concurrent calls; with release set, calls wait for it.
