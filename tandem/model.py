@@ -34,6 +34,10 @@ class Step(str, enum.Enum):
     TEST = "test"
 
 
+# The steps a language's adapter runs; `generate` has an adapter of its own (`adapters.for_step`).
+LANGUAGE_STEPS = (Step.BUILD, Step.FMT, Step.VET, Step.TEST)
+
+
 class Status(str, enum.Enum):
     """How a task ended."""
 

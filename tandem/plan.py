@@ -39,7 +39,7 @@ def make_plan(
     """The tasks for `steps` on the named projects (default: all), plus the builds they wait for."""
     by_name = {p.name: p for p in projects}
     chosen = _check_names(by_name, named) or set(by_name)
-    wanted = {(n, s) for n in chosen for s in steps if _runs(by_name[n], s)}
+    wanted = {(n, s) for n in chosen for s in steps if runs(by_name[n], s)}
     tasks: dict[tuple[str, Step], Task] = {}
     while wanted:
         name, step = wanted.pop()
@@ -56,7 +56,7 @@ def make_plan(
     )
 
 
-def _runs(project: Project, step: Step) -> bool:
+def runs(project: Project, step: Step) -> bool:
     """Not skipped; `generate` only where the project declares generated code."""
     return step not in project.skip and (
         step is not Step.GENERATE or bool(project.generate)

@@ -33,7 +33,7 @@ from tandem.model import (
     Watcher,
     case_for,
 )
-from tandem.plan import make_plan, matching, with_selection, with_test_args
+from tandem.plan import make_plan, matching, runs, with_selection, with_test_args
 from tandem.report import files
 from tandem.report.html import html_report
 from tandem.report.junit import write_junit
@@ -286,7 +286,7 @@ def _left_out(
         case_for(task, Verdict.SKIPPED, UNAFFECTED, why)
         for project in projects
         if project.name in selection.left_out
-        for task in (Task(project, step) for step in steps if step not in project.skip)
+        for task in (Task(project, step) for step in steps if runs(project, step))
         if task.id not in planned
     )
 

@@ -13,6 +13,7 @@ from tandem.adapters import go
 from tandem.adapters.go_findings import gofmt_cases, vet_cases
 from tandem.capture import Capture
 from tandem.model import (
+    LANGUAGE_STEPS,
     Command,
     Context,
     ProcessResult,
@@ -275,7 +276,7 @@ def test_a_missing_toolchain_is_a_missing_tool_error(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
-    for which in Step:
+    for which in LANGUAGE_STEPS:
         commands = [
             dataclasses.replace(c, env={**c.env, "PATH": str(empty)})
             for c in go.commands(project, which, ctx)

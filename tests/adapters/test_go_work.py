@@ -10,7 +10,7 @@ import pytest
 
 from tandem.adapters import go, go_work
 from tandem.cli import main
-from tandem.model import Status, Step
+from tandem.model import LANGUAGE_STEPS, Status, Step
 from tandem.workflow import Options, run
 from tests.conftest import go_module, write_tree
 from tests.gofixtures import context, go_project
@@ -95,7 +95,7 @@ def test_a_module_its_go_work_does_not_list_runs_with_gowork_off(
     files = {"go.work": "go 1.22\n\nuse ./a\n", **module("a", LIB), **module("b", LIB)}
     root, ctx = write_tree(tmp_path / "repo", files), context(tmp_path)
     a, b = go_project(root / "a", "a"), go_project(root / "b", "b")
-    for step in Step:
+    for step in LANGUAGE_STEPS:
         (inside,) = go.commands(a, step, ctx)
         (outside,) = go.commands(b, step, ctx)
         assert "GOWORK" not in inside.env and outside.env["GOWORK"] == "off"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tandem.adapters import interpreters, python, venv
-from tandem.model import Command, Step, Verdict
+from tandem.model import LANGUAGE_STEPS, Command, Step, Verdict
 from tandem.run import run_commands_sync
 from tests.pyfixtures import context, package, project, pyproject, run_step, write_tree
 
@@ -235,7 +235,10 @@ def test_an_edited_c_file_is_rebuilt_and_the_tree_stays_clean(tmp_path: Path) ->
     git(path, "add", ".")
     git(path, "commit", "-qm", "fixture")
     proj = project(path)
-    steps = [(s, run_step(proj, s, context(tmp_path, f"1-{s.value}"))) for s in Step]
+    steps = [
+        (s, run_step(proj, s, context(tmp_path, f"1-{s.value}")))
+        for s in LANGUAGE_STEPS
+    ]
     assert all(
         c.verdict is Verdict.PASSED for _, run in steps for c in run.cases
     ), steps

@@ -10,7 +10,7 @@ import pytest
 from tandem.cache import keys
 from tandem.cache.files import Tree
 from tandem.cache.keys import Settings, task_keys
-from tandem.model import Project, Step
+from tandem.model import LANGUAGE_STEPS, Project, Step
 from tandem.plan import make_plan
 
 FILES = {
@@ -66,9 +66,7 @@ def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
 
 
 def every(*names: str) -> set[str]:
-    return {
-        f"{name}:{s.value}" for name in names for s in Step if s is not Step.GENERATE
-    }
+    return {f"{name}:{s.value}" for name in names for s in LANGUAGE_STEPS}
 
 
 def edited(path: str, text: str = "edited") -> dict[str, str]:
