@@ -28,6 +28,7 @@ WORDS = (
     "shipping", "profile", "notify", "pricing", "reviews", "session", "metrics", "gateway",
     "audit", "export", "ratings", "quotes", "tickets", "wallet", "coupons", "invoices",
 )  # fmt: skip
+COSTS = ("cpu", "wait", "mixed")
 ROOT_PYPROJECT = '[tool.tandem]\ninclude = ["projects/*"]\n'
 
 
@@ -38,7 +39,7 @@ class Spec:
     go: int = 6
     python: int = 6
     tests: int = 10
-    cost: str = "cpu"  # "cpu" or "wait"
+    cost: str = "cpu"  # "cpu", "wait", or "mixed" (projects alternate between the two)
     test_ms: float = 300.0
     seed: int = 1
     deps: float = 0.3  # chance that a Go module imports an earlier one
@@ -57,11 +58,12 @@ class Generated:
     weight: float
     units: int  # per test: SHA-256 rounds (cpu) or milliseconds (wait)
     needs: tuple[str, ...] = ()
+    cost: str = "cpu"  # this project's: "cpu" or "wait"
 
 
 def plan(spec: Spec) -> tuple[Generated, ...]:
     """The projects `spec` describes, Go first; the same seed always gives the same plan."""
-    if spec.cost not in ("cpu", "wait") or spec.go + spec.python < 1 or spec.tests < 1:
+    if spec.cost not in COSTS or spec.go + spec.python < 1 or spec.tests < 1:
         raise ValueError(f"bad spec: {spec}")
     rng = random.Random(spec.seed)
     projects = []
@@ -73,14 +75,14 @@ def plan(spec: Spec) -> tuple[Generated, ...]:
         if language == "go" and earlier and rng.random() < spec.deps:
             needs = (rng.choice(earlier),)
         name = f"{prefix}-{rng.choice(WORDS)}{index + 1:03d}"
-        projects.append(
-            Generated(name, language, weight, _units(spec, language, weight), needs)
-        )
+        cost = ("cpu", "wait")[index % 2] if spec.cost == "mixed" else spec.cost
+        units = _units(spec, cost, language, weight)
+        projects.append(Generated(name, language, weight, units, needs, cost))
     return tuple(projects)
 
 
-def _units(spec: Spec, language: str, weight: float) -> int:
-    if spec.cost == "wait":
+def _units(spec: Spec, cost: str, language: str, weight: float) -> int:
+    if cost == "wait":
         return max(1, round(spec.test_ms * weight))
     return max(1, round(spec.test_ms * weight * ROUNDS_PER_MS[language] / 2))
 
@@ -129,8 +131,8 @@ def _sources(
 ) -> Mapping[str, str]:
     if p.language == "go":
         deps = closure(p.name, by_name)
-        return go_source.files(p.name, p.needs, deps, spec.cost, p.units, spec.tests)
-    return py_source.files(p.name, spec.cost, p.units, spec.tests)
+        return go_source.files(p.name, p.needs, deps, p.cost, p.units, spec.tests)
+    return py_source.files(p.name, p.cost, p.units, spec.tests)
 
 
 def _prepare(root: Path) -> None:
@@ -159,7 +161,7 @@ def add_spec_flags(parser: argparse.ArgumentParser, defaults: Spec = Spec()) -> 
     parser.add_argument(
         "--tests", type=int, default=defaults.tests, help="tests per project"
     )
-    parser.add_argument("--cost", choices=("cpu", "wait"), default=defaults.cost)
+    parser.add_argument("--cost", choices=COSTS, default=defaults.cost)
     parser.add_argument(
         "--test-ms", type=float, default=defaults.test_ms, help="cost per test"
     )

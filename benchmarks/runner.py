@@ -129,7 +129,10 @@ def main_scenario(
             contenders.naive(root, projects, cold=True),
             contenders.naive(root, projects, False),
         ],
-        [contenders.make(root, projects, jobs)],
+        [
+            contenders.make(root, projects, jobs),
+            contenders.make(root, projects, 2 * jobs),
+        ],
         [contenders.nox(root, projects, jobs)],
         [
             contenders.tandem(root, "tandem check (cold)", cold=True),

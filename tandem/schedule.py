@@ -2,8 +2,9 @@
 
 A task holds CPU slots while it runs; the slots decide its tools' inner
 parallelism, so outer times inner never exceeds the budget. When every slot is
-held but the machine's CPUs sit idle (tests waiting on I/O or timers), one more
-task is admitted per poll, up to a cap, the way `make -l` reads the load.
+held but the machine's CPUs sit idle (tests waiting on I/O or timers), as many more
+tasks as CPUs sat idle are admitted at each look (every 0.2 s), up to a cap, the way
+`make -l` reads the load.
 On a stop (Ctrl-C), running tasks are cancelled, each ending with what its
 commands did before, and no task starts after it.
 """
@@ -26,7 +27,7 @@ from tandem.model import (
     case_for,
 )
 
-POLL = 0.5  # seconds between looks at the CPU while every slot is held
+POLL = 0.2  # seconds between looks at the CPU while every slot is held
 WIDE = 3.0  # seconds a test task must be expected to take before it gets more than one slot
 
 
@@ -110,10 +111,10 @@ class _Run:
 
     async def go(self) -> list[Outcome]:
         stopper = asyncio.ensure_future(self.stop.wait())
-        extra = False
+        extra = 0
         while self.waiting or self.running:
             while self._admit(extra):
-                extra = False
+                extra = 0
             if not self.running:
                 break
             polling = self.gauge is not None and len(self.running) < self.budget.cap
@@ -127,7 +128,9 @@ class _Run:
             for finished in done & set(self.running):
                 self._finish(finished)
             idle = self.gauge.idle_cpus() if self.gauge else 0.0
-            extra = not done and idle >= 1.0
+            # As many more as CPUs sat idle the whole look (a look in which a task ended
+            # measured its slot's idle time too).
+            extra = 0 if done else int(idle)
         stopper.cancel()
         return [self.done[t.id] for t in self.tasks]
 
@@ -140,7 +143,7 @@ class _Run:
         after = (n for n in task.after if n in self.planned)
         return all(n in self.done for n in (*task.needs, *after))
 
-    def _admit(self, extra: bool) -> bool:
+    def _admit(self, extra: int) -> bool:
         """Start or settle what can be; True when something changed."""
         changed = False
         ready = self._ready()
@@ -150,9 +153,9 @@ class _Run:
                 continue
             slots = self._slots(task, others=len(ready) - index - 1)
             if not slots:
-                if not (extra and len(self.running) < self.budget.cap):
+                if not (extra > 0 and len(self.running) < self.budget.cap):
                     break
-                slots, extra = 1, False
+                slots, extra = 1, extra - 1
             self._start(task, slots)
             changed = True
         return changed

@@ -195,6 +195,24 @@ def test_idle_cpus_admit_extra_tasks_up_to_the_cap(monkeypatch, idle, expected):
     assert fake.peak_running == expected
 
 
+class OneLook:
+    """CPUs idle at the first look only."""
+
+    def __init__(self, idle: float) -> None:
+        self.looks = [idle]
+
+    def idle_cpus(self) -> float:
+        return self.looks.pop() if self.looks else 0.0
+
+
+def test_one_look_admits_as_many_tasks_as_cpus_sat_idle(monkeypatch):
+    monkeypatch.setattr(schedule, "POLL", 0.1)
+    fake = Fake(0.6)
+    tasks = [task(f"p{i}", Step.FMT) for i in range(4)]
+    go(tasks, fake, Budget(1, 4), gauge=OneLook(2.6))
+    assert fake.peak_running == 3  # the one slot's task, and two more at the one look
+
+
 def test_budget_for_the_machine():
     assert Budget.for_machine(None, cpus=2) == Budget(2, 8)
     assert Budget.for_machine(3, cpus=2) == Budget(3, 3)
