@@ -175,13 +175,16 @@ class _Run:
         return task.id in self.done
 
     def _slots(self, task: Task, others: int) -> int:
-        """Free slots for this task: one, or more for a long test step when nothing else waits."""
+        """Free slots for this task: one, or the free ones that no other ready task will take
+        for a build or vet (their tools' parallelism costs nothing to start: a cold `go
+        install` alone then compiles on every core) or a long test step."""
         free = self.budget.slots - sum(slots for _, slots in self.running.values())
         if free < 1:
             return 0
         # Inner workers cost start-up time (pytest-xdist's above all): only long tests earn them.
         # A test task has no dependents, so its priority is its own expected duration.
-        wide = task.step is Step.TEST and self.priority.get(task.id, WIDE) >= WIDE
+        long_test = task.step is Step.TEST and self.priority.get(task.id, WIDE) >= WIDE
+        wide = long_test or task.step in (Step.BUILD, Step.VET)
         return max(1, free - others) if wide else 1
 
     def _start(self, task: Task, slots: int) -> None:

@@ -71,11 +71,21 @@ def test_the_budget_bounds_slots_held_at_once():
 
 def test_a_test_task_alone_gets_the_free_slots_for_its_inner_parallelism():
     fake = Fake()
-    go([task("a", Step.BUILD), task("b", Step.BUILD), task("c")], fake, Budget(4, 4))
-    assert fake.slots == {"c:test": 2, "a:build": 1, "b:build": 1}
+    go([task("a", Step.FMT), task("b", Step.FMT), task("c")], fake, Budget(4, 4))
+    assert fake.slots == {"c:test": 2, "a:fmt": 1, "b:fmt": 1}
     fake = Fake()
     go([task("solo")], fake, Budget(4, 4))
     assert fake.slots == {"solo:test": 4}
+
+
+def test_a_build_or_vet_takes_the_slots_no_other_ready_task_will():
+    fake = Fake()
+    go([task("lib", Step.BUILD)], fake, Budget(4, 4))
+    assert fake.slots == {"lib:build": 4}  # a cold compile alone uses every core
+    fake = Fake()
+    tasks = [task("lib", Step.VET), task("a", Step.FMT), task("b", Step.FMT)]
+    go(tasks, fake, Budget(4, 4))
+    assert fake.slots == {"lib:vet": 2, "a:fmt": 1, "b:fmt": 1}
 
 
 def test_a_short_test_task_keeps_one_slot_since_workers_cost_start_up():
