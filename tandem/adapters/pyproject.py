@@ -54,6 +54,17 @@ def read_pyproject(path: Path) -> Mapping[str, Any]:
 normalise = uv_workspace.normalise
 
 
+def static_name(path: Path) -> str:
+    """The distribution name `[project]` states, normalised; "" when it states none."""
+    project = _table(read_pyproject(path).get("project"))
+    name = project.get("name")
+    dynamic = project.get("dynamic")
+    named = isinstance(name, str) and not (
+        isinstance(dynamic, list) and "name" in dynamic
+    )
+    return normalise(name) if named else ""
+
+
 def requirement_name(requirement: str) -> str:
     """The normalised distribution name a requirement string names ("" for none)."""
     match = _NAME.match(requirement)

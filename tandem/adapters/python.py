@@ -253,6 +253,7 @@ BUILD_TOOLS = {
     venv.ENVIRONMENT: "venv",
     venv.INSTALL: "install",
     venv.WHEEL: "wheel",
+    venv.OUTPUT: "wheel",
 }
 
 

@@ -20,6 +20,7 @@ import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from tandem.adapters import base, interpreters, pyproject, scm_version
@@ -43,6 +44,7 @@ MIRROR = "copy the sources out of the tree"
 ENVIRONMENT = "create the environment"
 INSTALL = "install the project"
 WHEEL = "build the wheel"
+OUTPUT = "put the wheel into the build output"
 
 
 def find_uv() -> str | None:
@@ -150,29 +152,73 @@ def _provides_pytest(project: Project) -> bool:
 
 
 def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ...]:
-    """Mirror the sources, (re)make the environment if stale, install the project, build a wheel."""
+    """Mirror the sources, (re)make the environment if stale, build each source's wheel once
+    and install those wheels, and put the project's into the build output."""
     plan = setup(project, ctx)
     mirrored = [mirror_path(mirrors(project, ctx), s) for s in plan.sources]
-    python = str(venv_python(venv_dir(project, ctx)))
     pairs = (str(p) for pair in zip(plan.sources, mirrored) for p in pair)
-    # --no-sources: a mirror is outside its uv workspace, and its requirements are installed.
-    install = (uv, "pip", "install", "--python", python, "--no-deps", "--no-sources")
-    install += ("--reinstall",)
-    wheel = (uv, "build", "--wheel", "--no-sources", "--out-dir", str(ctx.dist))
-    wheel += ("--python", python)
-    user = project.args.get(Step.BUILD, ())
     env = {**build_env(plan), **sized(ctx.slots)}
     deps_env = scm_version.for_dependencies(env, pyproject.read_pyproject(project.path))
+    mirror = (sys.executable, "-m", "tandem.adapters.mirror", *pairs)
     return (
-        Command(
-            (sys.executable, "-m", "tandem.adapters.mirror", *pairs),
-            project.path,
-            purpose=MIRROR,
-        ),
+        Command(mirror, project.path, purpose=MIRROR),
         *environment_commands(project, ctx, uv, plan, mirrored[0], deps_env),
-        Command((*install, *map(str, mirrored)), mirrored[0], env, purpose=INSTALL),
-        Command((*wheel, *user, str(mirrored[0])), mirrored[0], env, purpose=WHEEL),
+        *_install_commands(project, ctx, uv, plan, mirrored, env),
     )
+
+
+def _install_commands(
+    project: Project,
+    ctx: Context,
+    uv: str,
+    plan: Setup,
+    mirrored: Sequence[Path],
+    env: dict[str, str],
+) -> tuple[Command, ...]:
+    """Each source built once into a wheel of its own directory, the wheels installed by name
+    from there, the project's synced into the build output. A source without a static name
+    (setup.py alone) is installed from its mirror instead, and the project's wheel built after.
+    """
+    python = str(venv_python(venv_dir(project, ctx)))
+    names = [pyproject.static_name(source) for source in plan.sources]
+    user = tuple(project.args.get(Step.BUILD, ()))
+    install = (uv, "pip", "install", "--python", python, "--no-deps", "--reinstall")
+    if not all(names):
+        # --no-sources: a mirror is outside its uv workspace, and its requirements are installed.
+        mirrors = (*install, "--no-sources", *map(str, mirrored))
+        wheel = _wheel(uv, python, ctx.dist, mirrored[0], user, env)
+        return (Command(mirrors, mirrored[0], env, purpose=INSTALL), wheel)
+    folders = [ctx.workdir / "wheels" / str(index) for index in range(len(mirrored))]
+    extra = [
+        user,
+        *[()] * (len(mirrored) - 1),
+    ]  # the build's arguments are the project's
+    wheels = map(
+        partial(_wheel, uv, python), folders, mirrored, extra, [env] * len(folders)
+    )
+    links = (arg for folder in folders for arg in ("--find-links", str(folder)))
+    named = (*install, "--no-index", *links, *names)
+    output = (
+        sys.executable,
+        "-m",
+        "tandem.adapters.mirror",
+        str(folders[0]),
+        str(ctx.dist),
+    )
+    return (
+        *wheels,
+        Command(named, mirrored[0], env, purpose=INSTALL),
+        Command(output, mirrored[0], purpose=OUTPUT),
+    )
+
+
+def _wheel(
+    uv: str, python: str, out: Path, source: Path, user: Argv, env: dict[str, str]
+) -> Command:
+    """`uv build --wheel` of a mirrored source into `out` (--no-sources: see above)."""
+    argv = (uv, "build", "--wheel", "--no-sources", "--out-dir", str(out))
+    argv += ("--python", python, *user, str(source))
+    return Command(argv, source, env, purpose=WHEEL)
 
 
 def build_env(plan: Setup) -> dict[str, str]:

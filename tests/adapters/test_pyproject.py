@@ -259,3 +259,15 @@ def test_hatch_toml_holds_the_environments_in_place_of_the_pyproject(tmp_path):
     path = write_tree(tmp_path, files)
     declared = pyproject.read_pyproject(path)
     assert pyproject.test_requirements(path, declared) == ("pytest", "pytest-mock")
+
+
+def test_a_static_name_is_the_one_a_wheel_is_installed_by(tmp_path: Path) -> None:
+    write_tree(tmp_path / "a", {"pyproject.toml": '[project]\nname = "My_Lib"\n'})
+    write_tree(tmp_path / "b", {"pyproject.toml": '[project]\ndynamic = ["name"]\n'})
+    write_tree(tmp_path / "c", {"setup.py": "from setuptools import setup\nsetup()\n"})
+    assert pyproject.static_name(tmp_path / "a") == "my-lib"
+    assert (
+        pyproject.static_name(tmp_path / "b")
+        == pyproject.static_name(tmp_path / "c")
+        == ""
+    )

@@ -63,8 +63,10 @@ def step_names(run) -> list[tuple[str, str, Verdict]]:
 def test_green_project_passes_every_step(shared: Path) -> None:
     proj = project(shared / "shared")
     build = run_step(proj, Step.BUILD, context(shared, "green-build"))
-    # The environment is fresh: the sources are mirrored, installed and built into a wheel.
-    assert [c.purpose for c in build.commands[1:]] == [venv.INSTALL, venv.WHEEL]
+    # The environment is fresh: the sources are mirrored, built into a wheel once, which is
+    # installed and put into the build output.
+    purposes = [c.purpose for c in build.commands[1:]]
+    assert purposes == [venv.WHEEL, venv.INSTALL, venv.OUTPUT]
     assert step_names(build) == [("shared", "[wheel]", Verdict.PASSED)]
     assert list((shared / "dist").glob("shared-0.1.0-*.whl"))
     assert step_names(run_step(proj, Step.FMT, context(shared, "green-fmt"))) == [
@@ -85,18 +87,18 @@ def test_environment_is_built_once_and_rebuilt_when_pyproject_changes(
     path = write_tree(tmp_path / "solo", package("solo"))
     ctx = context(tmp_path, "first")
     first = run_step(project(path), Step.BUILD, ctx)
-    made = [c.argv[1] for c in first.commands[1:-2]]
+    made = [c.argv[1] for c in first.commands[1:-3]]
     assert made == ["venv", "pip", "-c"]
     assert step_names(first) == [("solo", "[wheel]", Verdict.PASSED)]
-    stamp = first.commands[-3].stamp
-    assert stamp is not None and stamp.read_text().endswith(first.commands[-3].argv[-1])
-    assert len(python.commands(project(path), Step.BUILD, ctx)) == 3
+    stamp = first.commands[-4].stamp
+    assert stamp is not None and stamp.read_text().endswith(first.commands[-4].argv[-1])
+    assert len(python.commands(project(path), Step.BUILD, ctx)) == 4
     (path / "pyproject.toml").write_text(
         pyproject("solo", extra='description = "changed"\n')
     )
     again = python.commands(project(path), Step.BUILD, ctx)
-    assert [c.argv[1] for c in again[1:-2]] == ["venv", "pip", "-c"]
-    assert again[-3].argv[-1] != first.commands[-3].argv[-1]
+    assert [c.argv[1] for c in again[1:-3]] == ["venv", "pip", "-c"]
+    assert again[-4].argv[-1] != first.commands[-4].argv[-1]
 
 
 def test_local_path_requirements_are_installed_from_their_sources_as_they_are(
