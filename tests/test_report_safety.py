@@ -133,7 +133,8 @@ def test_a_report_that_cannot_be_written_at_the_end_lands_in_the_temp_dir(
     root = monorepo(project_files("calc", SABOTAGE))
     temp = tmp_path / "tmp"
     temp.mkdir()
-    run = tandem(root, "test", env={"TMPDIR": str(temp)})
+    # -count=1: go test's own cache must not stand in for the test that sabotages the report.
+    run = tandem(root, "test", env={"TMPDIR": str(temp), "GOFLAGS": "-count=1"})
     assert run.returncode == 1, run.stdout + run.stderr
     (junit,) = temp.glob("tandem-report-*/junit.xml")
     assert f"report: {junit}" in run.stdout
