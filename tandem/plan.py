@@ -69,12 +69,9 @@ _AFTER_GENERATE = (Step.BUILD, Step.VET, Step.TEST)
 
 def _ordered(tasks: dict[tuple[str, Step], Task]) -> Iterable[Task]:
     for (name, step), task in tasks.items():
-        generating = (name, Step.GENERATE) in tasks and step in _AFTER_GENERATE
-        yield (
-            replace(task, after=(f"{name}:{Step.GENERATE.value}",))
-            if generating
-            else task
-        )
+        generate = tasks.get((name, Step.GENERATE))
+        after = generate is not None and step in _AFTER_GENERATE
+        yield replace(task, after=(generate.id,)) if after else task
 
 
 def matching(projects: Sequence[Project], named: Iterable[str]) -> set[str]:

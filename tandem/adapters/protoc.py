@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tandem.adapters import base, pyproject, venv
 from tandem.adapters.protoc_spec import (
+    BUF_GEN,
     GRPCIO_TOOLS,
     KINDS,
     generated,
@@ -40,7 +41,7 @@ from tandem.model import (
 )
 
 LANGUAGE = "protobuf"
-MARKER = "buf.gen.yaml"
+MARKER = BUF_GEN
 INSTALL_HINT = (
     "install Go from https://go.dev/dl for the Go plugins; uv comes with Tandem"
 )
@@ -83,12 +84,11 @@ def _generation(project: Project) -> Generation:
 
 
 def _go_plugins(project: Project) -> Iterator[Plugin]:
-    generation = project.generate
-    seen = set()
-    for plugin in generation.plugins if generation else ():
-        if KINDS[plugin.name].package and plugin.name not in seen:
-            seen.add(plugin.name)
-            yield plugin
+    """The declared plugins built with Go, each once (several outputs may share one)."""
+    first: dict[str, Plugin] = {}
+    for plugin in project.generate.plugins if project.generate else ():
+        first.setdefault(plugin.name, plugin)
+    yield from (p for p in first.values() if KINDS[p.name].package)
 
 
 def plugin_binary(project: Project, plugin: Plugin, state: Path) -> Path:
@@ -205,7 +205,7 @@ def judge(
     failed = next((r for r in results if r.returncode != 0), None)
     if failed is not None:
         message = (
-            _first_line(failed)
+            _last_line(failed)
             or f"{failed.purpose} exited with code {failed.returncode}"
         )
         return (base.error_case(project, TOOL, "generate.protoc", message, failed),)
@@ -214,7 +214,8 @@ def judge(
     return cases or (base.passed_case(project, TOOL, duration),)
 
 
-def _first_line(result: ProcessResult) -> str:
+def _last_line(result: ProcessResult) -> str:
+    """What went wrong: protoc and uv say it last (`--go_out: ...`, `file.proto:2:1: ...`)."""
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
 
