@@ -158,9 +158,11 @@ def _specifier_set(spec: str) -> specifiers.SpecifierSet | None:
 
 
 def _own() -> Interpreter:
-    """The interpreter Tandem runs on."""
+    """The interpreter Tandem runs on, by its real path: `python` and `python3` of one
+    virtualenv are one interpreter, and must make one environment (its digest names it).
+    """
     version = versions.Version("{}.{}.{}".format(*sys.version_info[:3]))
-    return Interpreter(Path(sys.executable), version)
+    return Interpreter(Path(sys.executable).resolve(), version)
 
 
 def installed() -> list[Interpreter]:

@@ -6,8 +6,10 @@ every build: files are copied only when their size or modification time changed 
 own incremental build in the mirror stays valid), and files gone from the source go from the
 mirror. What a build leaves in the mirror (`build/`, egg-info) is kept for the next one.
 
-Run as `python -m tandem.adapters.mirror SRC DST [SRC DST ...]`: the build step's first command,
-so the copying runs under the task's timeout like every other command.
+Run as `python mirror.py SRC DST [SRC DST ...]` (`command`): the build step's first command,
+so the copying runs under the task's timeout like every other command. It imports nothing but
+the standard library, and runs as a file without `site`: importing Tandem's package would cost
+more than the copying.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def passed_over(name: str, path: Path) -> bool:
     if name in PASSED_OVER or name.endswith(".egg-info"):
         return True
     return (path / "pyvenv.cfg").is_file()
+
+
+def command(*paths: Path) -> tuple[str, ...]:
+    """The command that syncs each SRC into the DST after it: `python -I -S mirror.py ...`."""
+    return (sys.executable, "-I", "-S", __file__, *map(str, paths))
 
 
 def mirror_path(mirrors: Path, source: Path) -> Path:
@@ -112,7 +119,7 @@ def main(argv: Sequence[str]) -> int:
     """Sync each SRC into its DST; exit 2 on a usage mistake."""
     if not argv or len(argv) % 2:
         print(
-            "usage: python -m tandem.adapters.mirror SRC DST [SRC DST ...]",
+            "usage: python mirror.py SRC DST [SRC DST ...]",
             file=sys.stderr,
         )
         return 2

@@ -173,8 +173,11 @@ def _pytest(project: Project, ctx: Context) -> Command:
 
 def _pytest_env(project: Project, ctx: Context, report: Path) -> dict[str, str]:
     env = venv.activated(venv.venv_dir(project, ctx))
-    # Bytecode goes to the state directory, not into __pycache__ folders in the project.
-    env["PYTHONPYCACHEPREFIX"] = str(ctx.state / "pycache")
+    # Bytecode goes to the state directory, not into __pycache__ folders in the project. Where
+    # none is written, a prefix would only hide the environment's own: every run would compile
+    # pytest and its plugins again (a second of CPU per run).
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        env["PYTHONPYCACHEPREFIX"] = str(ctx.state / "pycache")
     return {**env, **pytest_progress.plugin_env(report)}
 
 

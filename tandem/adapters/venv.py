@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from tandem.adapters import base, interpreters, pyproject, scm_version
-from tandem.adapters.mirror import mirror_path
+from tandem.adapters import base, interpreters, mirror, pyproject, scm_version
 from tandem.model import Command, Context, Project, Step
 
 Argv = tuple[str, ...]
@@ -37,7 +36,13 @@ INPUT_PATTERNS = (
     "setup.py",
     *pyproject.REQUIREMENT_FILES,
 )
-UV_ENV = {"UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
+# Bytecode compiled once, into the environment: each test run then loads pytest and the
+# project from it, even where no bytecode is written at run time (PYTHONDONTWRITEBYTECODE).
+UV_ENV = {
+    "UV_PYTHON_DOWNLOADS": "never",
+    "UV_NO_PROGRESS": "1",
+    "UV_COMPILE_BYTECODE": "1",
+}
 PYTEST = "pytest"
 # What each build command is for, as a failure names it.
 MIRROR = "copy the sources out of the tree"
@@ -155,13 +160,12 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
     """Mirror the sources, (re)make the environment if stale, build each source's wheel once
     and install those wheels, and put the project's into the build output."""
     plan = setup(project, ctx)
-    mirrored = [mirror_path(mirrors(project, ctx), s) for s in plan.sources]
-    pairs = (str(p) for pair in zip(plan.sources, mirrored) for p in pair)
+    mirrored = [mirror.mirror_path(mirrors(project, ctx), s) for s in plan.sources]
+    pairs = (p for pair in zip(plan.sources, mirrored) for p in pair)
     env = {**build_env(plan), **sized(ctx.slots)}
     deps_env = scm_version.for_dependencies(env, pyproject.read_pyproject(project.path))
-    mirror = (sys.executable, "-m", "tandem.adapters.mirror", *pairs)
     return (
-        Command(mirror, project.path, purpose=MIRROR),
+        Command(mirror.command(*pairs), project.path, purpose=MIRROR),
         *environment_commands(project, ctx, uv, plan, mirrored[0], deps_env),
         *_install_commands(project, ctx, uv, plan, mirrored, env),
     )
@@ -198,17 +202,10 @@ def _install_commands(
     )
     links = (arg for folder in folders for arg in ("--find-links", str(folder)))
     named = (*install, "--no-index", *links, *names)
-    output = (
-        sys.executable,
-        "-m",
-        "tandem.adapters.mirror",
-        str(folders[0]),
-        str(ctx.dist),
-    )
     return (
         *wheels,
         Command(named, mirrored[0], env, purpose=INSTALL),
-        Command(output, mirrored[0], purpose=OUTPUT),
+        Command(mirror.command(folders[0], ctx.dist), mirrored[0], purpose=OUTPUT),
     )
 
 
