@@ -64,6 +64,7 @@ async def _run_all(
     setup: Setup, options: Options, cache: Cache | None, watcher: Watcher
 ) -> tuple[list[Outcome], bool, str]:
     known = history.load_durations(setup.where.state)
+    cores = history.load_cores(setup.where.state)
     stop = asyncio.Event()
     _on_signals(stop)
     jobs = options.jobs or setup.config.jobs
@@ -73,11 +74,13 @@ async def _run_all(
         _chain(setup, options, cache, watcher),
         Budget.for_machine(jobs),
         priority=history.critical_path(setup.tasks, known),
+        cores=cores,
         fail_fast=options.fail_fast,
         gauge=None if jobs else ProcStatGauge(),
         stop=stop,
     )
     saved = history.save_durations(setup.where.state, known, outcomes)
+    saved = saved or history.save_cores(setup.where.state, cores, outcomes)
     if cache is not None and cache.kept:
         cache.store.evict()
     return outcomes, stop.is_set(), saved
@@ -204,9 +207,9 @@ async def run_task(
     # To the microsecond: the HTML report's timeline places tasks by it (JUnit shows seconds).
     started, clock = datetime.now(UTC), time.monotonic()
     with _workspace(task.project, layout, slots, timeout, fix, task.part) as ctx:
-        cases, properties = await _judged(adapter, task, ctx, layout)
+        cases, properties, cpu = await _judged(adapter, task, ctx, layout)
     elapsed = time.monotonic() - clock
-    return Outcome(task, cases, started, elapsed, properties, slots)
+    return Outcome(task, cases, started, elapsed, properties, slots, cpu)
 
 
 @contextmanager
@@ -271,18 +274,19 @@ async def _run_each(
 
 async def _judged(
     adapter: Adapter, task: Task, ctx: Context, layout: Layout
-) -> tuple[tuple[TestCase, ...], Properties]:
-    """The task's cases and report properties; a refused step is one error case."""
+) -> tuple[tuple[TestCase, ...], Properties, float]:
+    """The task's cases, report properties and CPU seconds; a refused step is one error case."""
     project, step = task.project, task.step
     try:
         commands = [_with_env(c, layout) for c in adapter.commands(project, step, ctx)]
         properties = adapter.properties(project, step, ctx)
     except Refusal as refused:
         case = error_case(project, refused.tool, refused.kind, refused.message)
-        return (case,), ()
+        return (case,), (), 0.0
     results = await run_commands(commands, ctx.timeout)
     stamps.record(results)
-    return _judge(adapter, task, results, ctx), properties + _cut(results)
+    cpu = sum(result.cpu for result in results)
+    return _judge(adapter, task, results, ctx), properties + _cut(results), cpu
 
 
 def _judge(

@@ -1,4 +1,6 @@
-"""Durations of earlier runs, kept in the state directory, and the critical-path priorities they give."""
+"""What earlier runs learnt of each task, kept in the state directory: its duration (the
+critical-path priorities come from them) and the CPUs it kept busy (the scheduler's charge).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from tandem.model import Outcome, Step, Task
 
 FILE = "durations.json"
+CORES = "cores.json"  # CPU time over wall time, per task id
 # Guesses for tasks never run before: tests take longest, formatting is quick.
 DEFAULT_SECONDS = {
     Step.GENERATE: 3.0,
@@ -24,8 +27,17 @@ DEFAULT_SECONDS = {
 
 def load_durations(state: Path) -> dict[str, float]:
     """Seconds per task id from earlier runs; empty when there are none or the file is unreadable."""
+    return _load(state / FILE)
+
+
+def load_cores(state: Path) -> dict[str, float]:
+    """CPUs each task kept busy, on average, in its last run; empty when none is known."""
+    return _load(state / CORES)
+
+
+def _load(path: Path) -> dict[str, float]:
     try:
-        data = json.loads((state / FILE).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return (
@@ -64,28 +76,42 @@ def save_durations(
     state: Path, known: Mapping[str, float], outcomes: Sequence[Outcome]
 ) -> str:
     """Record this run's task durations beside the known ones (atomically); a warning if it cannot."""
-    ran = [o for o in outcomes if not o.replayed]
-    if not ran:
+    learnt = {o.task.id: round(o.duration, 3) for o in _learning(outcomes)}
+    return _save(state / FILE, "durations", known, learnt)
+
+
+def save_cores(
+    state: Path, known: Mapping[str, float], outcomes: Sequence[Outcome]
+) -> str:
+    """Record the CPUs each task of this run kept busy beside the known ones; a warning if it cannot."""
+    ran = (o for o in _learning(outcomes) if o.cpu > 0)
+    cores = {o.task.id: round(o.cpu / o.duration, 3) for o in ran}
+    return _save(state / CORES, "CPU use", known, cores)
+
+
+def _learning(outcomes: Sequence[Outcome]) -> list[Outcome]:
+    """The outcomes that say something of their task's whole: run, not replayed; not
+    interrupted; not a shard's part of it."""
+    ran = (o for o in outcomes if not o.replayed and o.duration > 0)
+    return [o for o in ran if not o.interrupted and not o.task.part]
+
+
+def _save(
+    path: Path, what: str, known: Mapping[str, float], learnt: Mapping[str, float]
+) -> str:
+    if not learnt:
         return ""  # nothing new to learn: a no-op run writes nothing
-    merged = {
-        **known,
-        # An interrupted task's time, or a shard's part of one, says nothing of its whole.
-        **{
-            o.task.id: round(o.duration, 3)
-            for o in ran
-            if o.duration > 0 and not o.interrupted and not o.task.part
-        },
-    }
-    temp = state / f".{FILE}.{os.getpid()}"
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
     try:
-        state.mkdir(parents=True, exist_ok=True)
-        temp.write_text(json.dumps(merged, indent=0, sort_keys=True), encoding="utf-8")
-        os.replace(temp, state / FILE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({**known, **learnt}, indent=0, sort_keys=True)
+        temp.write_text(text, encoding="utf-8")
+        os.replace(temp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
-        # Durations only order the next run: losing them must never cost the report.
-        return f"durations not saved to {state / FILE} ({exc.strerror or exc})"
+        # History only orders and packs the next run: losing it must never cost the report.
+        return f"{what} not saved to {path} ({exc.strerror or exc})"
     return ""
 
 

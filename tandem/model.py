@@ -153,6 +153,7 @@ class ProcessResult:
     missing: bool = False  # argv[0] was not found
     cut: int = 0  # bytes dropped from the middle of the output (a line marks where)
     interrupted: bool = False  # Tandem was interrupted while the command ran
+    cpu: float = 0.0  # user + system seconds, with the descendants it waited for
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -276,6 +277,7 @@ class Outcome:
     duration: float = 0.0
     properties: tuple[tuple[str, str], ...] = ()
     slots: int = 0  # CPU slots the task held while it ran (0: it did not run)
+    cpu: float = 0.0  # CPU seconds its commands took (user + system)
 
     @property
     def status(self) -> Status:

@@ -190,7 +190,7 @@ class Family:
         return False
 
     def _reap(self, members: list[Proc]) -> None:
-        """Collect the exit of orphans re-parented to Tandem (asyncio reaps the leader itself)."""
+        """Collect the exit of orphans re-parented to Tandem (`tandem.run` reaps the leader itself)."""
         for proc in members:
             if not proc.alive and proc.ppid == self.tandem and proc.pid != self.leader:
                 try:

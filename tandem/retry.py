@@ -48,7 +48,9 @@ def with_retries(
             return outcome
         deadline = start + (task.project.timeout or timeout)
         cases = await _retry(outcome, slots, rerun, rounds, deadline)
-        return replace(outcome, cases=cases, duration=time.monotonic() - start)
+        # The reruns' CPU is not counted: cpu 0 says the task's CPU use is not known.
+        elapsed = time.monotonic() - start
+        return replace(outcome, cases=cases, duration=elapsed, cpu=0.0)
 
     return retrying
 

@@ -5,7 +5,8 @@ they come into bounded captures (`tandem.capture`). When the command exits, reac
 deadline or is cancelled, every process it started is stopped by the stop policy (SIGINT,
 SIGTERM, then SIGKILL; `tandem.reap`), however far it strayed from the command's process group.
 A cancelled command still returns what it wrote, marked `interrupted`, so that the tests that
-ended before Ctrl-C stay in the report.
+ended before Ctrl-C stay in the report. Tandem reaps each command itself with `wait4`, whose
+resource usage gives the CPU time it took (the scheduler learns from it).
 Nothing outlives Tandem either: a child dies with Tandem (PR_SET_PDEATHSIG), orphans are
 re-parented to Tandem (a child subreaper), and a watchdog kills what is left if Tandem is killed.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import functools
 import itertools
 import math
@@ -22,6 +24,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -35,8 +38,8 @@ LINGER = 1.0  # seconds the pipes may stay open once everything the command star
 _SERIAL = itertools.count(1)
 
 
-class _Pipes(asyncio.SubprocessProtocol):
-    """Feeds a command's output into bounded captures and notes when the command exits."""
+class _Pipes:
+    """Feeds a command's output into bounded captures and notes how and when the command exited."""
 
     def __init__(self) -> None:
         loop = asyncio.get_running_loop()
@@ -44,6 +47,8 @@ class _Pipes(asyncio.SubprocessProtocol):
         self.exited: asyncio.Future[float] = loop.create_future()  # when, monotonic
         self.closed: asyncio.Future[None] = loop.create_future()
         self.open = {1, 2}
+        self.returncode: int | None = None
+        self.cpu = 0.0
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         self.captures[fd].feed(data)
@@ -53,9 +58,23 @@ class _Pipes(asyncio.SubprocessProtocol):
         if not self.open and not self.closed.done():
             self.closed.set_result(None)
 
-    def process_exited(self) -> None:
+    def process_exited(self, returncode: int | None, cpu: float) -> None:
+        self.returncode, self.cpu = returncode, cpu
         if not self.exited.done():
             self.exited.set_result(time.monotonic())
+
+
+class _Reader(asyncio.Protocol):
+    """One of a command's output pipes, read into its `_Pipes`."""
+
+    def __init__(self, pipes: _Pipes, fd: int) -> None:
+        self.pipes, self.fd = pipes, fd
+
+    def data_received(self, data: bytes) -> None:
+        self.pipes.pipe_data_received(self.fd, data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.pipes.pipe_connection_lost(self.fd, exc)
 
 
 async def run_process(
@@ -69,10 +88,10 @@ async def run_process(
     """
     start, mark = time.monotonic(), f"{_guard()}/{next(_SERIAL)}"
     try:
-        transport, pipes = await _spawn(command, mark)
+        pid, pipes, readers = await _spawn(command, mark)
     except OSError as exc:
         return _missing(command, exc)
-    family = Family(transport.get_pid(), mark)
+    family = Family(pid, mark)
     try:
         interrupted_at = await _watch(pipes, family, deadline, policy)
     except BaseException:
@@ -80,10 +99,10 @@ async def run_process(
         family.kill_now()
         raise
     finally:
-        transport.close()
-    code = transport.get_returncode()
+        for reader in readers:
+            reader.close()
     ended = _ended(pipes, deadline, interrupted_at)
-    return _result(command, pipes, code, start, ended)
+    return _result(command, pipes, start, ended)
 
 
 def _missing(command: Command, exc: OSError) -> ProcessResult:
@@ -94,19 +113,49 @@ def _missing(command: Command, exc: OSError) -> ProcessResult:
 
 async def _spawn(
     command: Command, mark: str
-) -> tuple[asyncio.SubprocessTransport, _Pipes]:
-    loop = asyncio.get_running_loop()
-    return await loop.subprocess_exec(
-        _Pipes,
-        *command.argv,
+) -> tuple[int, _Pipes, list[asyncio.BaseTransport]]:
+    """Start the command, its output read as it comes and its exit awaited by `wait4`, whose
+    resource usage says how much CPU it took (asyncio's own reaping keeps none)."""
+    # Forked from the loop's thread, as asyncio's subprocess_exec does: it returns at once. The
+    # only other threads wait in wait4 and hold no lock the child's preexec_fn could need.
+    process = subprocess.Popen(  # noqa: ASYNC220
+        command.argv,
         cwd=command.cwd,
         env={**os.environ, **command.env, reap.MARK: mark},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        preexec_fn=reap.die_with(os.getpid()),
+        preexec_fn=reap.die_with(os.getpid()),  # noqa: PLW1509
     )
+    # Reaped by `_wait` alone: Popen must never wait for (or poll) this pid itself.
+    process.returncode = 0
+    loop, pipes = asyncio.get_running_loop(), _Pipes()
+    threading.Thread(target=_wait, args=(loop, process.pid, pipes), daemon=True).start()
+    readers = []
+    try:
+        for fd, stream in ((1, process.stdout), (2, process.stderr)):
+            reader = functools.partial(_Reader, pipes, fd)
+            readers.append((await loop.connect_read_pipe(reader, stream))[0])
+    except BaseException:
+        for reader in readers:
+            reader.close()
+        Family(process.pid, mark).kill_now()  # unwatched, it must not run on
+        raise
+    return process.pid, pipes, readers
+
+
+def _wait(loop: asyncio.AbstractEventLoop, pid: int, pipes: _Pipes) -> None:
+    """In a thread of its own: wait for the command's exit and hand it to the loop."""
+    try:
+        _, status, usage = os.wait4(pid, 0)
+    except ChildProcessError:  # reaped by someone else: its code and usage are lost
+        code, cpu = None, 0.0
+    else:
+        # wait4 counts the descendants the command itself waited for.
+        code, cpu = os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
+    with contextlib.suppress(RuntimeError):  # the loop closed first: nobody is waiting
+        loop.call_soon_threadsafe(pipes.process_exited, code, cpu)
 
 
 async def _watch(
@@ -171,16 +220,13 @@ def _ended(
 
 
 def _result(
-    command: Command,
-    pipes: _Pipes,
-    code: int | None,
-    start: float,
-    ended: tuple[bool, bool],
+    command: Command, pipes: _Pipes, start: float, ended: tuple[bool, bool]
 ) -> ProcessResult:
     """What the command did."""
     stdout, cut_out = pipes.captures[1].text()
     stderr, cut_err = pipes.captures[2].text()
     timed_out, interrupted = ended
+    code = pipes.returncode
     return ProcessResult(
         command,
         code if code is not None else -signal.SIGKILL,
@@ -190,6 +236,7 @@ def _result(
         timed_out,
         cut=cut_out + cut_err,
         interrupted=interrupted,
+        cpu=pipes.cpu,
     )
 
 

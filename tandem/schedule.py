@@ -1,10 +1,12 @@
 """The scheduler: runs a task graph within one CPU budget, longest path first.
 
 A task holds CPU slots while it runs; the slots decide its tools' inner
-parallelism, so outer times inner never exceeds the budget. When every slot is
-held but the machine's CPUs sit idle (tests waiting on I/O or timers), as many more
-tasks as CPUs sat idle are admitted at each look (every 0.2 s), up to a cap, the way
-`make -l` reads the load.
+parallelism, so outer times inner never exceeds the budget. A task is charged against
+the budget for the CPUs it is expected to keep busy: its slots, or what it used when its
+last run mostly waited (CPU time over wall time under half a CPU per slot), so that tasks
+which wait on I/O or timers run beside the ones that compute. When every slot is held but the
+machine's CPUs still sit idle, as many more tasks as CPUs sat idle are admitted at each
+look (every 0.2 s), up to a cap on tasks at once, the way `make -l` reads the load.
 On a stop (Ctrl-C), running tasks are cancelled, each ending with what its
 commands did before, and no task starts after it.
 """
@@ -29,6 +31,12 @@ from tandem.model import (
 
 POLL = 0.2  # seconds between looks at the CPU while every slot is held
 WIDE = 3.0  # seconds a test task must be expected to take before it gets more than one slot
+# CPUs the budget must have left, unclaimed, to start a task: a sliver left by tasks that
+# wait is not room for one that computes.
+ROOM = 0.25
+# Under half a CPU per slot, a task mostly waited; above it, contention may have stretched a
+# task that computes, and it is charged all its slots.
+WAITED = 0.5
 
 
 @dataclass(frozen=True)
@@ -75,38 +83,32 @@ async def run_plan(
     budget: Budget,
     *,
     priority: Mapping[str, float] | None = None,
+    cores: Mapping[str, float] | None = None,
     fail_fast: bool = False,
     gauge: ProcStatGauge | None = None,
     stop: asyncio.Event | None = None,
 ) -> list[Outcome]:
-    """Run every task once its needs are done; an outcome for each task, in plan order."""
-    run = _Run(
-        tasks,
-        execute,
-        budget,
-        priority or {},
-        fail_fast,
-        gauge,
-        stop or asyncio.Event(),
-    )
+    """Run every task once its needs are done; an outcome for each task, in plan order.
+
+    `priority` orders the ready tasks (highest first); `cores` is the CPUs each task kept
+    busy, on average, in its last run (unknown: all its slots).
+    """
+    run = _Run(tasks, execute, budget, fail_fast, gauge, stop or asyncio.Event())
+    run.priority, run.cores = priority or {}, cores or {}
     return await run.go()
 
 
 class _Run:
-    def __init__(
-        self, tasks, execute, budget, priority, fail_fast, gauge, stop
-    ) -> None:
+    def __init__(self, tasks, execute, budget, fail_fast, gauge, stop) -> None:
         self.tasks, self.execute, self.budget = tasks, execute, budget
-        self.priority, self.fail_fast, self.gauge, self.stop = (
-            priority,
-            fail_fast,
-            gauge,
-            stop,
-        )
+        self.fail_fast, self.gauge, self.stop = fail_fast, gauge, stop
+        self.priority: Mapping[str, float] = {}
+        self.cores: Mapping[str, float] = {}
         self.waiting = {t.id: t for t in tasks}
         self.planned = frozenset(self.waiting)
         self.done: dict[str, Outcome] = {}
-        self.running: dict[asyncio.Task, tuple[Task, int]] = {}
+        # Each running task's slots, and the CPUs it is charged for.
+        self.running: dict[asyncio.Task, tuple[Task, int, float]] = {}
         self.halted = False
 
     async def go(self) -> list[Outcome]:
@@ -178,21 +180,24 @@ class _Run:
         """Free slots for this task: one, or the free ones that no other ready task will take
         for a build or vet (their tools' parallelism costs nothing to start: a cold `go
         install` alone then compiles on every core) or a long test step."""
-        free = self.budget.slots - sum(slots for _, slots in self.running.values())
-        if free < 1:
+        free = self.budget.slots - sum(charge for *_, charge in self.running.values())
+        if free < ROOM or len(self.running) >= self.budget.cap:
             return 0
         # Inner workers cost start-up time (pytest-xdist's above all): only long tests earn them.
         # A test task has no dependents, so its priority is its own expected duration.
         long_test = task.step is Step.TEST and self.priority.get(task.id, WIDE) >= WIDE
         wide = long_test or task.step in (Step.BUILD, Step.VET)
-        return max(1, free - others) if wide else 1
+        return max(1, int(free) - others) if wide else 1
 
     def _start(self, task: Task, slots: int) -> None:
         del self.waiting[task.id]
-        self.running[asyncio.ensure_future(self.execute(task, slots))] = (task, slots)
+        used = self.cores.get(task.id, slots)
+        charge = used if used < WAITED * slots else slots
+        future = asyncio.ensure_future(self.execute(task, slots))
+        self.running[future] = (task, slots, charge)
 
     def _finish(self, future: asyncio.Task) -> None:
-        task, _ = self.running.pop(future)
+        task, *_ = self.running.pop(future)
         if future.cancelled():
             # Cut short outside a command (a command itself returns what it did before).
             why = "interrupted while running"

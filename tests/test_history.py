@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tandem.history import critical_path, load_durations, save_durations
+from tandem.history import (
+    critical_path,
+    load_cores,
+    load_durations,
+    save_cores,
+    save_durations,
+)
 from tandem.model import Outcome, Project, Step, Task
 
 A = Project("a", "go", Path("/r/a"))
@@ -32,6 +38,15 @@ def test_durations_survive_a_round_trip_and_merge(tmp_path: Path):
         tmp_path, {"old:test": 1.0}, [Outcome(Task(A, Step.TEST), (), duration=2.5)]
     )
     assert load_durations(tmp_path) == {"old:test": 1.0, "a:test": 2.5}
+
+
+def test_cores_are_cpu_time_over_wall_time_and_unknown_cpu_teaches_nothing(
+    tmp_path: Path,
+):
+    waited = Outcome(Task(A, Step.TEST), (), duration=4.0, cpu=1.0)
+    unknown = Outcome(Task(B, Step.TEST), (), duration=2.0)
+    assert save_cores(tmp_path, {"b:test": 0.9}, [waited, unknown]) == ""
+    assert load_cores(tmp_path) == {"a:test": 0.25, "b:test": 0.9}
 
 
 def test_a_corrupt_file_is_ignored(tmp_path: Path):

@@ -78,6 +78,27 @@ def test_other_unicode_line_breaks_are_kept_as_they_are(tmp_path):
     assert result.stdout.split("\n") == ["a\x85b\u2028c\x0cd", "e", ""]
 
 
+def test_cpu_time_counts_the_command_and_what_it_waited_for_not_its_waits(tmp_path):
+    spin = "import time\nwhile time.process_time() < 0.4: pass"
+    nested = (
+        sys.executable,
+        "-c",
+        f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}])",
+    )
+    results = run_commands_sync(
+        [
+            py(spin, tmp_path),
+            Command(nested, tmp_path),
+            py("import time; time.sleep(0.6)", tmp_path),
+        ]
+    )
+    spun, waited_for, slept = (r.cpu for r in results)
+    assert (
+        spun >= 0.4 and waited_for >= 0.4
+    )  # the child's CPU is its parent's to report
+    assert slept < 0.3 and results[2].duration >= 0.6
+
+
 def test_commands_stop_at_the_first_failure(tmp_path):
     results = run_commands_sync(
         [

@@ -223,6 +223,31 @@ def test_one_look_admits_as_many_tasks_as_cpus_sat_idle(monkeypatch):
     assert fake.peak_running == 3  # the one slot's task, and two more at the one look
 
 
+def test_tasks_known_to_wait_are_charged_the_cpus_they_used_and_run_side_by_side():
+    waiting = {f"p{i}:fmt": 0.1 for i in range(6)}
+    fake = Fake(0.2)
+    go([task(f"p{i}", Step.FMT) for i in range(6)], fake, Budget(1, 4), cores=waiting)
+    assert (
+        fake.peak_running == 4
+    )  # 0.1 CPUs each: the cap, not the one slot, bounds them
+    fake = Fake(0.2)
+    # 0.7 CPUs: a task that computes, stretched by contention, is charged its whole slot.
+    computing = {f"p{i}:fmt": 0.7 for i in range(6)}
+    go([task(f"p{i}", Step.FMT) for i in range(6)], fake, Budget(1, 4), cores=computing)
+    assert fake.peak_running == 1
+
+
+def test_a_computing_task_waits_for_room_that_waiting_tasks_leave():
+    # Two tasks that wait take 0.9 of the two slots: a third that computes still fits, a
+    # fourth does not until one ends.
+    cores = {"w1:fmt": 0.45, "w2:fmt": 0.45, "c1:fmt": 1.0, "c2:fmt": 1.0}
+    fake = Fake(0.2)
+    tasks = [task(n, Step.FMT) for n in ("w1", "w2", "c1", "c2")]
+    priority = {"w1:fmt": 4, "w2:fmt": 3, "c1:fmt": 2, "c2:fmt": 1}
+    go(tasks, fake, Budget(2, 8), cores=cores, priority=priority)
+    assert fake.peak_running == 3
+
+
 def test_budget_for_the_machine():
     assert Budget.for_machine(None, cpus=2) == Budget(2, 8)
     assert Budget.for_machine(3, cpus=2) == Budget(3, 3)

@@ -28,6 +28,7 @@ def outcome_data(outcome: Outcome) -> dict[str, Any]:
         "duration": outcome.duration,
         "properties": [list(pair) for pair in outcome.properties],
         "slots": outcome.slots,
+        "cpu": outcome.cpu,
     }
 
 
@@ -53,6 +54,7 @@ def outcome_from(task: Task, data: Any) -> Outcome:
             float(data["duration"]),
             _pairs(data["properties"]),
             int(data.get("slots", 0)),
+            float(data.get("cpu", 0.0)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise Malformed(str(exc)) from None

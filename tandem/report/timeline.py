@@ -192,7 +192,8 @@ def _bar(outcome: Outcome, bar: Placed, length: float) -> str:
     y, tall = bar.lane * (LANE + GAP), bar.slots * (LANE + GAP) - GAP
     task, status = outcome.task, outcome.status.value
     slots = f"{bar.slots} slot{'s' if bar.slots > 1 else ''}"
-    tip = html.escape(f"{task.id}: {outcome.duration:.2f} s on {slots}, {status}")
+    cpu = f", {outcome.cpu:.2f} s of CPU" if outcome.cpu else ""
+    tip = html.escape(f"{task.id}: {outcome.duration:.2f} s on {slots}{cpu}, {status}")
     label = _label(task.id, width)
     text = f'<text x="{x + 4:.1f}" y="{y + tall / 2 + 4:.1f}">{label}</text>'
     return (

@@ -314,6 +314,14 @@ def test_the_timeline_draws_the_tasks_that_ran_on_their_slots():
     assert "8 tasks replayed from the cache took no CPU" in page.text
     svg = timeline_svg(outcomes)
     assert "<title>contract-tests:test: 5.20 s on 2 slots, passed</title>" in svg
+    busy = [
+        replace(o, cpu=4.0) if o.task.id == "contract-tests:test" else o
+        for o in outcomes
+    ]
+    assert (
+        "contract-tests:test: 5.20 s on 2 slots, 4.00 s of CPU, passed"
+        in timeline_svg(busy)
+    )
     wide = re.search(r"on 2 slots.*?<rect [^>]*height=\"(\d+)\"", svg)
     assert int(wide[1]) > 2 * 20  # two lanes tall
     assert flaky_count(outcomes) == 1
