@@ -36,13 +36,7 @@ INPUT_PATTERNS = (
     "setup.py",
     *pyproject.REQUIREMENT_FILES,
 )
-# Bytecode compiled once, into the environment: each test run then loads pytest and the
-# project from it, even where no bytecode is written at run time (PYTHONDONTWRITEBYTECODE).
-UV_ENV = {
-    "UV_PYTHON_DOWNLOADS": "never",
-    "UV_NO_PROGRESS": "1",
-    "UV_COMPILE_BYTECODE": "1",
-}
+UV_ENV = {"UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
 PYTEST = "pytest"
 # What each build command is for, as a failure names it.
 MIRROR = "copy the sources out of the tree"
