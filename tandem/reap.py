@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import math
 import os
 import signal
 import sys
@@ -114,6 +115,25 @@ def snapshot() -> dict[int, Proc]:
     return {proc.pid: proc for proc in found if proc is not None}
 
 
+class _Shared:
+    """The last look at /proc, which the running commands' periodic looks share."""
+
+    def __init__(self) -> None:
+        self.taken, self.procs = -math.inf, {}
+
+    def within(self, age: float) -> dict[int, Proc] | None:
+        """A look no older than `age` seconds (None without /proc)."""
+        if not PROCFS:
+            return None
+        now = time.monotonic()
+        if now - self.taken > age:
+            self.taken, self.procs = now, snapshot()
+        return self.procs
+
+
+SHARED = _Shared()
+
+
 def _group(leader: int) -> dict[int, Proc]:
     """Without /proc, the leader's process group stands for the family, signalled as one."""
     try:
@@ -125,8 +145,13 @@ def _group(leader: int) -> dict[int, Proc]:
 
 def _stat(pid: str) -> Proc | None:
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            data = file.read()
+        # os.open and os.read, not open(): a look reads every process's stat, and a buffered
+        # file object costs more than the read.
+        handle = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        try:
+            data = os.read(handle, 4096)
+        finally:
+            os.close(handle)
         # The command name is in parentheses and may hold spaces or parentheses itself.
         fields = data[data.rindex(b")") + 2 :].split()
         ppid, pgid, sid = int(fields[1]), int(fields[2]), int(fields[3])
@@ -154,9 +179,11 @@ class Family:
         self.strangers: set[tuple[int, int]] = set()
         self.tandem = os.getpid()
 
-    def alive(self) -> list[Proc]:
-        """The family's live processes, from a fresh look at /proc; adopted zombies are reaped."""
-        procs = snapshot() if PROCFS else _group(self.leader)
+    def alive(self, procs: dict[int, Proc] | None = None) -> list[Proc]:
+        """The family's live processes, from `procs` (a look at /proc) or a fresh look; adopted
+        zombies are reaped."""
+        if procs is None:
+            procs = snapshot() if PROCFS else _group(self.leader)
         # Until nothing changes: a process adopted now may be the parent or group of another.
         while sum([self._adopt(proc, procs) for proc in procs.values()]):
             pass

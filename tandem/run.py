@@ -206,8 +206,9 @@ async def _exit_or_deadline(
             return_when="FIRST_COMPLETED",
         )
         if not done:
-            # Descendants are learnt while their parents still link them to the command.
-            family.alive()
+            # Descendants are learnt while their parents still link them to the command; the
+            # running commands share a look taken in the last half period.
+            family.alive(reap.SHARED.within(SCAN / 2))
 
 
 def _ended(

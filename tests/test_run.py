@@ -11,6 +11,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from tandem import reap
 from tandem.model import Command
 from tandem.reap import StopPolicy
 from tandem.run import run_commands, run_commands_sync
@@ -403,3 +404,10 @@ def test_a_killed_tandem_takes_every_process_of_its_commands_along(tmp_path):
         tandem.kill()
         tandem.wait()
     assert all(wait_gone(pid) for pid in found)
+
+
+def test_the_running_commands_periodic_looks_at_proc_share_one_within_its_age():
+    shared = reap._Shared()
+    first = shared.within(60.0)
+    assert first is shared.within(60.0) and os.getpid() in first  # one look serves both
+    assert shared.within(-1.0) is not first  # an older look is taken again
