@@ -79,8 +79,12 @@ async def _run_all(
         gauge=None if jobs else ProcStatGauge(),
         stop=stop,
     )
-    saved = history.save_durations(setup.where.state, known, outcomes)
-    saved = saved or history.save_cores(setup.where.state, cores, outcomes)
+    # Both are saved even when one cannot be: each only helps the next run.
+    warnings = (
+        history.save_durations(setup.where.state, known, outcomes),
+        history.save_cores(setup.where.state, cores, outcomes),
+    )
+    saved = "; ".join(filter(None, warnings))
     if cache is not None and cache.kept:
         cache.store.evict()
     return outcomes, stop.is_set(), saved

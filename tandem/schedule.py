@@ -107,8 +107,8 @@ class _Run:
         self.waiting = {t.id: t for t in tasks}
         self.planned = frozenset(self.waiting)
         self.done: dict[str, Outcome] = {}
-        # Each running task's slots, and the CPUs it is charged for.
-        self.running: dict[asyncio.Task, tuple[Task, int, float]] = {}
+        # Each running task, and the CPUs it is charged for.
+        self.running: dict[asyncio.Task, tuple[Task, float]] = {}
         self.halted = False
 
     async def go(self) -> list[Outcome]:
@@ -180,7 +180,7 @@ class _Run:
         """Free slots for this task: one, or the free ones that no other ready task will take
         for a build or vet (their tools' parallelism costs nothing to start: a cold `go
         install` alone then compiles on every core) or a long test step."""
-        free = self.budget.slots - sum(charge for *_, charge in self.running.values())
+        free = self.budget.slots - sum(charge for _, charge in self.running.values())
         if free < ROOM or len(self.running) >= self.budget.cap:
             return 0
         # Inner workers cost start-up time (pytest-xdist's above all): only long tests earn them.
@@ -194,10 +194,10 @@ class _Run:
         used = self.cores.get(task.id, slots)
         charge = used if used < WAITED * slots else slots
         future = asyncio.ensure_future(self.execute(task, slots))
-        self.running[future] = (task, slots, charge)
+        self.running[future] = (task, charge)
 
     def _finish(self, future: asyncio.Task) -> None:
-        task, *_ = self.running.pop(future)
+        task, _ = self.running.pop(future)
         if future.cancelled():
             # Cut short outside a command (a command itself returns what it did before).
             why = "interrupted while running"

@@ -20,7 +20,6 @@ import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from tandem.adapters import base, interpreters, mirror, pyproject, scm_version
@@ -183,17 +182,15 @@ def _install_commands(
     install = (uv, "pip", "install", "--python", python, "--no-deps", "--reinstall")
     if not all(names):
         # --no-sources: a mirror is outside its uv workspace, and its requirements are installed.
-        mirrors = (*install, "--no-sources", *map(str, mirrored))
+        from_mirrors = (*install, "--no-sources", *map(str, mirrored))
         wheel = _wheel(uv, python, ctx.dist, mirrored[0], user, env)
-        return (Command(mirrors, mirrored[0], env, purpose=INSTALL), wheel)
+        return (Command(from_mirrors, mirrored[0], env, purpose=INSTALL), wheel)
     folders = [ctx.workdir / "wheels" / str(index) for index in range(len(mirrored))]
-    extra = [
-        user,
-        *[()] * (len(mirrored) - 1),
-    ]  # the build's arguments are the project's
-    wheels = map(
-        partial(_wheel, uv, python), folders, mirrored, extra, [env] * len(folders)
-    )
+    # The build's arguments are the project's: its own wheel (the first) alone takes them.
+    wheels = [
+        _wheel(uv, python, folder, source, user if folder is folders[0] else (), env)
+        for folder, source in zip(folders, mirrored)
+    ]
     links = (arg for folder in folders for arg in ("--find-links", str(folder)))
     named = (*install, "--no-index", *links, *names)
     return (
