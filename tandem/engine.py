@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from tandem import history
 from tandem.adapters import ADAPTERS, Adapter, for_step
-from tandem.adapters.base import Refusal, describe, error_case
+from tandem.adapters.base import Properties, Refusal, describe, error_case
 from tandem.cache import stamps
 from tandem.cache.replay import Cache, cached
 from tandem.mask import Masker
@@ -44,13 +44,12 @@ from tandem.model import (
     step_case,
 )
 from tandem.retry import Round, with_retries
-from tandem.run import run_commands, run_process
+from tandem.run import run_commands
 from tandem.schedule import Budget, ProcStatGauge, run_plan
+from tandem.versions import probe_versions
 
 if TYPE_CHECKING:
     from tandem.workflow import Options, Setup
-
-Properties = tuple[tuple[str, str], ...]
 
 
 def run_all(
@@ -146,7 +145,7 @@ def executor(
     layout: Layout, timeout: float, *, fix: bool = False, retries: int = 0
 ) -> Execute:
     """Run one task with the slots it holds: reruns of failed tests, hints, tool versions."""
-    versions = _Versions(layout.root)
+    versions = _Versions(layout)
 
     async def run(task: Task, slots: int) -> Outcome:
         return await run_task(task, layout, slots, task.project.timeout or timeout, fix)
@@ -164,13 +163,13 @@ def executor(
 class _Versions:
     """Tool versions per adapter, probed once, when the first task it runs starts."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
         self.probes: dict[str, asyncio.Future[Properties]] = {}
 
     def start(self, adapter: Adapter) -> asyncio.Future[Properties]:
         if adapter.LANGUAGE not in self.probes:
-            probe = probe_versions(self.root, adapter)
+            probe = probe_versions(self.layout.root, self.layout.state, adapter)
             self.probes[adapter.LANGUAGE] = asyncio.ensure_future(probe)
         return self.probes[adapter.LANGUAGE]
 
@@ -321,16 +320,3 @@ def _with_env(command: Command, layout: Layout) -> Command:
         **command.env,
     }
     return replace(command, env=env)
-
-
-async def probe_versions(root: Path, adapter: Adapter) -> Properties:
-    """An adapter's tool versions, as report properties (`missing` for a tool not found)."""
-    probes = adapter.versions(root)
-    deadline = time.monotonic() + 60
-    results = await asyncio.gather(*(run_process(c, deadline) for c in probes.values()))
-    return tuple((key, _first_line(result)) for key, result in zip(probes, results))
-
-
-def _first_line(result: ProcessResult) -> str:
-    lines = (result.stdout or result.stderr).strip().splitlines()
-    return lines[0].strip() if result.returncode == 0 and lines else "missing"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+PR_SET_CHILD_SUBREAPER = 36
 MARK = (
     "TANDEM_RUN"  # `<run token>/<command serial>`; watchdog.py matches it by name too
 )
@@ -58,30 +58,12 @@ def _prctl() -> Callable[..., int] | None:
         return None
 
 
-# Resolved once, here: the child calls it between fork and exec, where nothing may be imported.
 _PRCTL = _prctl()
 
 
 def become_subreaper() -> bool:
     """Have orphaned descendants re-parented to this process instead of to init (Linux)."""
     return _PRCTL is not None and _PRCTL(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-
-
-def die_with(parent: int) -> Callable[[], None] | None:
-    """A `preexec_fn` that has the kernel SIGKILL the child when `parent` dies (Linux)."""
-    if _PRCTL is None:
-        return None
-    # The kernel ties the signal to the thread that forks: Tandem forks from its event loop's
-    # thread, which outlives every command it starts.
-    prctl = _PRCTL
-
-    def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-        # A parent that died before prctl is never reported: the child ends itself then.
-        if os.getppid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return preexec
 
 
 class Proc(NamedTuple):

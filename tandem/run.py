@@ -7,8 +7,8 @@ SIGTERM, then SIGKILL; `tandem.reap`), however far it strayed from the command's
 A cancelled command still returns what it wrote, marked `interrupted`, so that the tests that
 ended before Ctrl-C stay in the report. Tandem reaps each command itself with `wait4`, whose
 resource usage gives the CPU time it took (the scheduler learns from it).
-Nothing outlives Tandem either: a child dies with Tandem (PR_SET_PDEATHSIG), orphans are
-re-parented to Tandem (a child subreaper), and a watchdog kills what is left if Tandem is killed.
+Nothing outlives Tandem either: orphans are re-parented to Tandem (a child subreaper), and if
+Tandem is killed, a watchdog kills each command by its pid and every descendant by its mark.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ async def run_process(
     marked `interrupted`, holds what it wrote; cancelled again, it is killed and the
     cancellation goes on.
     """
-    start, mark = time.monotonic(), f"{_guard()}/{next(_SERIAL)}"
+    start, mark = time.monotonic(), f"{_guard().token}/{next(_SERIAL)}"
     try:
         pid, pipes, readers = await _spawn(command, mark)
     except OSError as exc:
@@ -116,8 +116,8 @@ async def _spawn(
 ) -> tuple[int, _Pipes, list[asyncio.BaseTransport]]:
     """Start the command, its output read as it comes and its exit awaited by `wait4`, whose
     resource usage says how much CPU it took (asyncio's own reaping keeps none)."""
-    # Forked from the loop's thread, as asyncio's subprocess_exec does: it returns at once. The
-    # only other threads wait in wait4 and hold no lock the child's preexec_fn could need.
+    # Started from the loop's thread, as asyncio's subprocess_exec does: it returns at once
+    # (vfork and exec, as no preexec_fn is given).
     process = subprocess.Popen(  # noqa: ASYNC220
         command.argv,
         cwd=command.cwd,
@@ -126,8 +126,8 @@ async def _spawn(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        preexec_fn=reap.die_with(os.getpid()),  # noqa: PLW1509
     )
+    _guard().watch(process.pid)
     # Reaped by `_wait` alone: Popen must never wait for (or poll) this pid itself.
     process.returncode = 0
     loop, pipes = asyncio.get_running_loop(), _Pipes()
@@ -241,22 +241,35 @@ def _result(
     )
 
 
+class _Guard:
+    """Orphans adopted, the watchdog started, and the token that marks every command."""
+
+    def __init__(self) -> None:
+        reap.become_subreaper()
+        self.token = secrets.token_hex(8)
+        self.pipe: int | None = None
+        if reap.PROCFS:  # the watchdog finds what to kill through /proc
+            watchdog = subprocess.Popen(
+                (sys.executable, "-I", "-S", reap.WATCHDOG, self.token),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # no terminal signal reaches it before it is needed
+            )
+            self.pipe = watchdog.stdin.fileno()
+            atexit.register(_release, watchdog)
+
+    def watch(self, pid: int) -> None:
+        """Name a command to the watchdog: killed if Tandem dies, even with its mark gone."""
+        if self.pipe is not None:
+            with contextlib.suppress(OSError):  # the watchdog is gone: nobody to tell
+                os.write(self.pipe, b"%d\n" % pid)
+
+
 @functools.cache
-def _guard() -> str:
-    """Once per Tandem process: adopt orphans, start the watchdog; the token that marks commands."""
-    reap.become_subreaper()
-    token = secrets.token_hex(8)
-    if not reap.PROCFS:
-        return token  # the watchdog finds what to kill through /proc
-    watchdog = subprocess.Popen(
-        (sys.executable, "-I", "-S", reap.WATCHDOG, token),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # no terminal signal reaches it before it is needed
-    )
-    atexit.register(_release, watchdog)
-    return token
+def _guard() -> _Guard:
+    """Once per Tandem process."""
+    return _Guard()
 
 
 def _release(watchdog: subprocess.Popen) -> None:

@@ -4,7 +4,9 @@ A task holds CPU slots while it runs; the slots decide its tools' inner
 parallelism, so outer times inner never exceeds the budget. A task is charged against
 the budget for the CPUs it is expected to keep busy: its slots, or what it used when its
 last run mostly waited (CPU time over wall time under half a CPU per slot), so that tasks
-which wait on I/O or timers run beside the ones that compute. When every slot is held but the
+which wait on I/O or timers run beside the ones that compute. Past the slots, such charges
+admit a task only into CPUs the last look saw idle: history measured under contention must
+not crowd the CPUs that the tasks on the longest path need. When every slot is held but the
 machine's CPUs still sit idle, as many more tasks as CPUs sat idle are admitted at each
 look (every 0.2 s), up to a cap on tasks at once, the way `make -l` reads the load.
 On a stop (Ctrl-C), running tasks are cancelled, each ending with what its
@@ -14,6 +16,7 @@ commands did before, and no task starts after it.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import traceback
 from collections.abc import Mapping, Sequence
@@ -107,8 +110,10 @@ class _Run:
         self.waiting = {t.id: t for t in tasks}
         self.planned = frozenset(self.waiting)
         self.done: dict[str, Outcome] = {}
-        # Each running task, and the CPUs it is charged for.
-        self.running: dict[asyncio.Task, tuple[Task, float]] = {}
+        # Each running task, the slots it holds and the CPUs it is charged for.
+        self.running: dict[asyncio.Task, tuple[Task, int, float]] = {}
+        # CPUs the last look saw idle, less the charges of tasks started past the slots since.
+        self.idle = 0.0 if gauge else math.inf
         self.halted = False
 
     async def go(self) -> list[Outcome]:
@@ -129,10 +134,11 @@ class _Run:
                 await self._interrupt()
             for finished in done & set(self.running):
                 self._finish(finished)
-            idle = self.gauge.idle_cpus() if self.gauge else 0.0
+            if self.gauge:
+                self.idle = self.gauge.idle_cpus()
             # As many more as CPUs sat idle the whole look (a look in which a task ended
             # measured its slot's idle time too).
-            extra = 0 if done else int(idle)
+            extra = 0 if done or not self.gauge else int(self.idle)
         stopper.cancel()
         return [self.done[t.id] for t in self.tasks]
 
@@ -180,8 +186,9 @@ class _Run:
         """Free slots for this task: one, or the free ones that no other ready task will take
         for a build or vet (their tools' parallelism costs nothing to start: a cold `go
         install` alone then compiles on every core) or a long test step."""
-        free = self.budget.slots - sum(charge for _, charge in self.running.values())
-        if free < ROOM or len(self.running) >= self.budget.cap:
+        free = self.budget.slots - sum(charge for *_, charge in self.running.values())
+        crowded = self._past_slots() and self.idle < ROOM
+        if free < ROOM or crowded or len(self.running) >= self.budget.cap:
             return 0
         # Inner workers cost start-up time (pytest-xdist's above all): only long tests earn them.
         # A test task has no dependents, so its priority is its own expected duration.
@@ -189,15 +196,21 @@ class _Run:
         wide = long_test or task.step in (Step.BUILD, Step.VET)
         return max(1, int(free) - others) if wide else 1
 
+    def _past_slots(self) -> bool:
+        """Every slot is held: a task starts now on history or idle CPUs alone."""
+        return sum(slots for _, slots, _ in self.running.values()) >= self.budget.slots
+
     def _start(self, task: Task, slots: int) -> None:
         del self.waiting[task.id]
         used = self.cores.get(task.id, slots)
         charge = used if used < WAITED * slots else slots
+        if self._past_slots():
+            self.idle -= charge
         future = asyncio.ensure_future(self.execute(task, slots))
-        self.running[future] = (task, charge)
+        self.running[future] = (task, slots, charge)
 
     def _finish(self, future: asyncio.Task) -> None:
-        task, _ = self.running.pop(future)
+        task, *_ = self.running.pop(future)
         if future.cancelled():
             # Cut short outside a command (a command itself returns what it did before).
             why = "interrupted while running"

@@ -1,11 +1,11 @@
 """Tandem's watchdog: when Tandem ends, however it ends, every process its commands left is killed.
 
 Tandem starts this script once, in a session of its own, with a pipe on stdin that only Tandem
-holds. End of file on that pipe means Tandem is gone, even by SIGKILL, which no handler sees. The
-kernel already killed Tandem's direct children (PR_SET_PDEATHSIG); their descendants were
-re-parented elsewhere, so they are found by the mark every command carries in its environment
-(`TANDEM_RUN=<token>/<serial>`) and killed. The script runs by path, on the standard library
-alone, so that it starts fast and needs nothing of Tandem's.
+holds. Tandem writes each command's pid on it as the command starts; end of file means Tandem
+is gone, even by SIGKILL, which no handler sees. The commands are then killed by those pids
+(even one that cleared its environment), and their descendants, re-parented elsewhere, by the
+mark every command carries in its environment (`TANDEM_RUN=<token>/<serial>`). The script runs
+by path, on the standard library alone, so that it starts fast and needs nothing of Tandem's.
 """
 
 from __future__ import annotations
@@ -35,10 +35,34 @@ def marked(prefix: bytes) -> list[int]:
     return found
 
 
-def kill_marked(prefix: bytes) -> None:
-    """SIGKILL marked processes until none is left, or the rounds run out."""
+def started(pid: int) -> str | None:
+    """When the process started (clock ticks after boot), which with the pid names it; None
+    once it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            data = file.read()
+    except OSError:
+        return None
+    # The command name is in parentheses and may hold spaces or parentheses itself.
+    fields = data[data.rindex(b")") + 2 :].split()
+    return None if fields[0] in (b"Z", b"X") else fields[19].decode()
+
+
+def leaders(pipe: int) -> dict[int, str | None]:
+    """The pids Tandem writes on `pipe`, one per line, each with its start, until end of file."""
+    found, pending = {}, b""
+    while chunk := os.read(pipe, 4096):
+        *lines, pending = (pending + chunk).split(b"\n")
+        found.update((int(pid), started(int(pid))) for pid in lines)
+    return found
+
+
+def kill_all(prefix: bytes, named: dict[int, str | None]) -> None:
+    """SIGKILL the named processes still there and the marked ones until none is left, or the
+    rounds run out."""
     for _ in range(ROUNDS):
-        pids = marked(prefix)
+        alive = [pid for pid, start in named.items() if start and started(pid) == start]
+        pids = {*marked(prefix), *alive}
         if not pids:
             return
         for pid in pids:
@@ -54,9 +78,7 @@ def main(token: str) -> None:
     # A terminal's signals are Tandem's to handle; this process only watches for its end.
     for sig in (signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
-    while os.read(0, 4096):
-        pass
-    kill_marked(f"TANDEM_RUN={token}/".encode())
+    kill_all(f"TANDEM_RUN={token}/".encode(), leaders(0))
 
 
 if __name__ == "__main__":

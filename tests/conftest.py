@@ -47,6 +47,7 @@ TOOL_MODULES = frozenset(
         "test_run",
         "test_shards",
         "test_untouched",
+        "test_versions",
     }
 )
 

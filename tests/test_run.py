@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tandem import reap
@@ -393,17 +395,40 @@ def test_a_killed_tandem_takes_every_process_of_its_commands_along(tmp_path):
         time.sleep(120)
         """,
     )
+    with killed_tandem(tmp_path):
+        found = pids(tmp_path / "pids", 3)
+    assert all(wait_gone(pid) for pid in found)
+
+
+@contextlib.contextmanager
+def killed_tandem(tmp_path: Path) -> Iterator[None]:
+    """Run child.py under Tandem in a process of its own; SIGKILL that process on leaving."""
     tandem = subprocess.Popen(
         [sys.executable, "-c", DRIVER],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
     )
     try:
-        found = pids(tmp_path / "pids", 3)
+        yield
     finally:
         tandem.kill()
         tandem.wait()
-    assert all(wait_gone(pid) for pid in found)
+
+
+def test_a_killed_tandem_takes_a_command_along_that_cleared_its_environment(tmp_path):
+    # The command replaces itself with a program that has no environment, so no mark either.
+    script(
+        tmp_path,
+        """
+        import os, sys
+        open("pids", "a").write(f"{os.getpid()}\\n")
+        os.execve(sys.executable, [sys.executable, "-c", "import time; time.sleep(120)"], {})
+        """,
+    )
+    with killed_tandem(tmp_path):
+        (found,) = pids(tmp_path / "pids", 1)
+        time.sleep(0.5)  # the exec is done: the environment holds no mark
+    assert wait_gone(found)
 
 
 def test_the_running_commands_periodic_looks_at_proc_share_one_within_its_age():

@@ -251,3 +251,16 @@ def test_a_computing_task_waits_for_room_that_waiting_tasks_leave():
 def test_budget_for_the_machine():
     assert Budget.for_machine(None, cpus=2) == Budget(2, 8)
     assert Budget.for_machine(3, cpus=2) == Budget(3, 3)
+
+
+@pytest.mark.parametrize(("idle", "expected"), [(0.0, 1), (2.0, 4)])
+def test_past_the_slots_history_admits_tasks_only_into_cpus_seen_idle(
+    monkeypatch, idle, expected
+):
+    # History says each task waits (0.1 CPUs); the gauge says whether the CPUs really sit idle.
+    monkeypatch.setattr(schedule, "POLL", 0.02)
+    waiting = {f"p{i}:fmt": 0.1 for i in range(6)}
+    fake = Fake(0.3)
+    tasks = [task(f"p{i}", Step.FMT) for i in range(6)]
+    go(tasks, fake, Budget(1, 4), cores=waiting, gauge=Gauge(idle))
+    assert fake.peak_running == expected
