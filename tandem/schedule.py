@@ -6,7 +6,9 @@ the budget for the CPUs it is expected to keep busy: its slots, or what it used 
 last run mostly waited (CPU time over wall time under half a CPU per slot), so that tasks
 which wait on I/O or timers run beside the ones that compute. Past the slots, such charges
 admit a task only into CPUs the last look saw idle: history measured under contention must
-not crowd the CPUs that the tasks on the longest path need. When every slot is held but the
+not crowd the CPUs that the tasks on the longest path need. A task that barely computes (a
+fifth of a CPU) squeezes in beside busy CPUs, a little past the budget, so that its waiting
+overlaps their computing. When every slot is held but the
 machine's CPUs still sit idle, as many more tasks as CPUs sat idle are admitted at each
 look (every 0.2 s), up to a cap on tasks at once, the way `make -l` reads the load.
 On a stop (Ctrl-C), running tasks are cancelled, each ending with what its
@@ -40,6 +42,14 @@ ROOM = 0.25
 # Under half a CPU per slot, a task mostly waited; above it, contention may have stretched a
 # task that computes, and it is charged all its slots.
 WAITED = 0.5
+# Tasks at once per CPU, at most: tests that wait on timers or servers may each keep under an
+# eighth of a CPU busy, and the CPUs they leave idle are for the tasks that compute.
+TASKS_PER_CPU = 8
+# A task that kept at most a fifth of a CPU busy may start while the CPUs are taken, up to half
+# a CPU past the budget in all: tests that sleep or wait on servers, whose CPU share contention
+# cannot have pushed that low where admission past the slots needs idle CPUs.
+SLIVER, OVER = 0.2, 0.5
+TICKS = 10  # the shortest look at /proc/stat: a tenth of a second at 100 ticks a second
 
 
 @dataclass(frozen=True)
@@ -51,33 +61,38 @@ class Budget:
 
     @classmethod
     def for_machine(cls, jobs: int | None, cpus: int | None = None) -> Budget:
-        """`-j N` fixes the count at N; otherwise one slot per CPU, up to 4x when CPUs idle."""
+        """`-j N` fixes the count at N; otherwise one slot per CPU, up to 8x when CPUs idle."""
         cpus = cpus or os.cpu_count() or 1
-        return cls(jobs, jobs) if jobs else cls(cpus, 4 * cpus)
+        return cls(jobs, jobs) if jobs else cls(cpus, TASKS_PER_CPU * cpus)
 
 
 class ProcStatGauge:
     """Idle CPUs since the last reading, from /proc/stat (0 where there is none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stat: str = "/proc/stat") -> None:
+        self.stat = stat
         self._last = self._read()
+        self._idle = 0.0
 
-    @staticmethod
-    def _read() -> tuple[int, int] | None:
+    def _read(self) -> tuple[int, int] | None:
         try:
-            with open("/proc/stat", encoding="ascii") as stat:
+            with open(self.stat, encoding="ascii") as stat:
                 fields = [int(v) for v in stat.readline().split()[1:]]
         except (OSError, ValueError):
             return None
         return sum(fields[3:5]), sum(fields[:8])  # idle + iowait, all but guest time
 
     def idle_cpus(self) -> float:
-        """How many CPUs were idle, on average, since the previous call."""
+        """How many CPUs were idle, on average, since the previous reading; one taken less than
+        `TICKS` clock ticks per CPU ago stands, as a look that short reads 0 or all."""
         now, last = self._read(), self._last
-        self._last = now
-        if now is None or last is None or now[1] <= last[1]:
+        if now is None or last is None:
             return 0.0
-        return (now[0] - last[0]) / (now[1] - last[1]) * (os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+        if now[1] - last[1] >= TICKS * cpus:
+            self._last = now
+            self._idle = (now[0] - last[0]) / (now[1] - last[1]) * cpus
+        return self._idle
 
 
 async def run_plan(
@@ -162,7 +177,7 @@ class _Run:
             slots = self._slots(task, others=len(ready) - index - 1)
             if not slots:
                 if not (extra > 0 and len(self.running) < self.budget.cap):
-                    break
+                    continue  # a task that barely computes may still fit (`_squeezes`)
                 slots, extra = 1, extra - 1
             self._start(task, slots)
             changed = True
@@ -188,13 +203,22 @@ class _Run:
         install` alone then compiles on every core) or a long test step."""
         free = self.budget.slots - sum(charge for *_, charge in self.running.values())
         crowded = self._past_slots() and self.idle < ROOM
-        if free < ROOM or crowded or len(self.running) >= self.budget.cap:
+        if len(self.running) >= self.budget.cap:
             return 0
+        if free < ROOM or crowded:
+            return 1 if self._squeezes(task, free) else 0
         # Inner workers cost start-up time (pytest-xdist's above all): only long tests earn them.
         # A test task has no dependents, so its priority is its own expected duration.
         long_test = task.step is Step.TEST and self.priority.get(task.id, WIDE) >= WIDE
         wide = long_test or task.step in (Step.BUILD, Step.VET)
         return max(1, int(free) - others) if wide else 1
+
+    def _squeezes(self, task: Task, free: float) -> bool:
+        """A task known to barely compute fits beside busy CPUs, up to `OVER` CPUs past the
+        budget: its waiting then overlaps the others' computing, for a sliver of their CPU.
+        """
+        used = self.cores.get(task.id, math.inf)
+        return used <= SLIVER and free - used >= -OVER
 
     def _past_slots(self) -> bool:
         """Every slot is held: a task starts now on history or idle CPUs alone."""

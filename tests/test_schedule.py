@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -249,7 +250,7 @@ def test_a_computing_task_waits_for_room_that_waiting_tasks_leave():
 
 
 def test_budget_for_the_machine():
-    assert Budget.for_machine(None, cpus=2) == Budget(2, 8)
+    assert Budget.for_machine(None, cpus=2) == Budget(2, 16)
     assert Budget.for_machine(3, cpus=2) == Budget(3, 3)
 
 
@@ -257,10 +258,47 @@ def test_budget_for_the_machine():
 def test_past_the_slots_history_admits_tasks_only_into_cpus_seen_idle(
     monkeypatch, idle, expected
 ):
-    # History says each task waits (0.1 CPUs); the gauge says whether the CPUs really sit idle.
+    # History says each task mostly waits (0.3 CPUs); the gauge says whether CPUs sit idle.
     monkeypatch.setattr(schedule, "POLL", 0.02)
-    waiting = {f"p{i}:fmt": 0.1 for i in range(6)}
+    waiting = {f"p{i}:fmt": 0.3 for i in range(6)}
     fake = Fake(0.3)
     tasks = [task(f"p{i}", Step.FMT) for i in range(6)]
     go(tasks, fake, Budget(1, 4), cores=waiting, gauge=Gauge(idle))
     assert fake.peak_running == expected
+
+
+def test_a_look_at_proc_stat_too_short_to_count_keeps_the_last_reading(tmp_path):
+    stat = tmp_path / "stat"
+    cpus = os.cpu_count() or 1
+
+    def ticks(
+        idle: int, total: int
+    ) -> None:  # user nice system idle iowait irq softirq steal
+        stat.write_text(f"cpu  {total - idle} 0 0 {idle} 0 0 0 0 0 0\n")
+
+    ticks(0, 0)
+    gauge = schedule.ProcStatGauge(str(stat))
+    ticks(50 * cpus, 100 * cpus)
+    assert gauge.idle_cpus() == pytest.approx(cpus / 2)
+    ticks(50 * cpus + 2, 100 * cpus + 2)  # two ticks: all idle, but too short to tell
+    assert gauge.idle_cpus() == pytest.approx(cpus / 2)
+    ticks(50 * cpus + 2, 120 * cpus)  # counted from the last reading taken
+    assert gauge.idle_cpus() == pytest.approx(2 / 20)
+
+
+def test_tasks_that_barely_compute_squeeze_in_up_to_half_a_cpu_past_the_budget():
+    # 0.2 CPUs each, no CPU idle: the slot's task and six more (1.4 CPUs), not a seventh.
+    barely = {f"p{i}:fmt": 0.2 for i in range(10)}
+    fake = Fake(0.3)
+    tasks = [task(f"p{i}", Step.FMT) for i in range(10)]
+    go(tasks, fake, Budget(1, 16), cores=barely, gauge=Gauge(0.0))
+    assert fake.peak_running == 7
+
+
+def test_a_task_that_barely_computes_is_not_held_up_by_one_that_waits_for_room():
+    cores = {"c1:fmt": 1.0, "c2:fmt": 1.0, "w:fmt": 0.1}
+    priority = {"c1:fmt": 3, "c2:fmt": 2, "w:fmt": 1}
+    fake = Fake(0.2)
+    tasks = [task(n, Step.FMT) for n in ("c1", "c2", "w")]
+    go(tasks, fake, Budget(1, 8), cores=cores, priority=priority, gauge=Gauge(0.0))
+    assert fake.started == ["c1:fmt", "w:fmt", "c2:fmt"]
