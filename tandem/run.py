@@ -50,15 +50,18 @@ class _Pipes:
         self.returncode: int | None = None
         self.cpu = 0.0
 
-    def pipe_data_received(self, fd: int, data: bytes) -> None:
+    def feed(self, fd: int, data: bytes) -> None:
+        """Output read from the command's stdout (1) or stderr (2)."""
         self.captures[fd].feed(data)
 
-    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+    def shut(self, fd: int) -> None:
+        """One of the pipes reached its end; `closed` once both have."""
         self.open.discard(fd)
         if not self.open and not self.closed.done():
             self.closed.set_result(None)
 
-    def process_exited(self, returncode: int | None, cpu: float) -> None:
+    def end(self, returncode: int | None, cpu: float) -> None:
+        """The command exited (None: reaped elsewhere), having used `cpu` seconds."""
         self.returncode, self.cpu = returncode, cpu
         if not self.exited.done():
             self.exited.set_result(time.monotonic())
@@ -71,10 +74,10 @@ class _Reader(asyncio.Protocol):
         self.pipes, self.fd = pipes, fd
 
     def data_received(self, data: bytes) -> None:
-        self.pipes.pipe_data_received(self.fd, data)
+        self.pipes.feed(self.fd, data)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.pipes.pipe_connection_lost(self.fd, exc)
+        self.pipes.shut(self.fd)
 
 
 async def run_process(
@@ -155,7 +158,7 @@ def _wait(loop: asyncio.AbstractEventLoop, pid: int, pipes: _Pipes) -> None:
         # wait4 counts the descendants the command itself waited for.
         code, cpu = os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime
     with contextlib.suppress(RuntimeError):  # the loop closed first: nobody is waiting
-        loop.call_soon_threadsafe(pipes.process_exited, code, cpu)
+        loop.call_soon_threadsafe(pipes.end, code, cpu)
 
 
 async def _watch(
