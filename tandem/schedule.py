@@ -9,8 +9,8 @@ admit a task only into CPUs the last look saw idle: history measured under conte
 not crowd the CPUs that the tasks on the longest path need. A task that barely computes (a
 fifth of a CPU) squeezes in beside busy CPUs, a little past the budget, so that its waiting
 overlaps their computing. When every slot is held but the
-machine's CPUs still sit idle, as many more tasks as CPUs sat idle are admitted at each
-look (every 0.2 s), up to a cap on tasks at once, the way `make -l` reads the load.
+machine's CPUs still sit idle, more tasks are admitted into them at each look (every 0.1 s),
+one per half CPU idle, up to a cap on tasks at once, the way `make -l` reads the load.
 On a stop (Ctrl-C), running tasks are cancelled, each ending with what its
 commands did before, and no task starts after it.
 """
@@ -34,11 +34,14 @@ from tandem.model import (
     case_for,
 )
 
-POLL = 0.2  # seconds between looks at the CPU while every slot is held
+POLL = 0.1  # seconds between looks at the CPU while every slot is held
 WIDE = 3.0  # seconds a test task must be expected to take before it gets more than one slot
 # CPUs the budget must have left, unclaimed, to start a task: a sliver left by tasks that
 # wait is not room for one that computes.
 ROOM = 0.25
+# CPUs a look must have seen idle to admit a task past the budget: a task that computes fills
+# half a CPU within a look, and waiting for a whole one idled it for a look or more.
+SEEN = 0.5
 # Under half a CPU per slot, a task mostly waited; above it, contention may have stretched a
 # task that computes, and it is charged all its slots.
 WAITED = 0.5
@@ -49,7 +52,7 @@ TASKS_PER_CPU = 8
 # a CPU past the budget in all: tests that sleep or wait on servers, whose CPU share contention
 # cannot have pushed that low where admission past the slots needs idle CPUs.
 SLIVER, OVER = 0.2, 0.5
-TICKS = 10  # the shortest look at /proc/stat: a tenth of a second at 100 ticks a second
+LOOK = 0.05  # seconds: a shorter look at /proc/stat reads 0 or all CPUs idle
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ class ProcStatGauge:
     def __init__(self, stat: str = "/proc/stat") -> None:
         self.stat = stat
         self._last = self._read()
-        self._idle = 0.0
+        self._cpus = os.cpu_count() or 1
+        self._ticks = LOOK * os.sysconf("SC_CLK_TCK") * self._cpus
 
     def _read(self) -> tuple[int, int] | None:
         try:
@@ -82,17 +86,16 @@ class ProcStatGauge:
             return None
         return sum(fields[3:5]), sum(fields[:8])  # idle + iowait, all but guest time
 
-    def idle_cpus(self) -> float:
-        """How many CPUs were idle, on average, since the previous reading; one taken less than
-        `TICKS` clock ticks per CPU ago stands, as a look that short reads 0 or all."""
+    def idle_cpus(self) -> float | None:
+        """How many CPUs were idle, on average, since the previous reading; None when the
+        reading is younger than `LOOK`, too short to tell."""
         now, last = self._read(), self._last
         if now is None or last is None:
             return 0.0
-        cpus = os.cpu_count() or 1
-        if now[1] - last[1] >= TICKS * cpus:
-            self._last = now
-            self._idle = (now[0] - last[0]) / (now[1] - last[1]) * cpus
-        return self._idle
+        if now[1] - last[1] < self._ticks:
+            return None
+        self._last = now
+        return (now[0] - last[0]) / (now[1] - last[1]) * self._cpus
 
 
 async def run_plan(
@@ -127,16 +130,17 @@ class _Run:
         self.done: dict[str, Outcome] = {}
         # Each running task, the slots it holds and the CPUs it is charged for.
         self.running: dict[asyncio.Task, tuple[Task, int, float]] = {}
-        # CPUs the last look saw idle, less the charges of tasks started past the slots since.
+        # CPUs the last look saw idle, less the charges of tasks started past the slots since;
+        # fresh when no task ended during that look (its idle time would count too).
         self.idle = 0.0 if gauge else math.inf
+        self.fresh = False
         self.halted = False
 
     async def go(self) -> list[Outcome]:
         stopper = asyncio.ensure_future(self.stop.wait())
-        extra = 0
         while self.waiting or self.running:
-            while self._admit(extra):
-                extra = 0
+            while self._admit():
+                pass
             if not self.running:
                 break
             polling = self.gauge is not None and len(self.running) < self.budget.cap
@@ -149,13 +153,16 @@ class _Run:
                 await self._interrupt()
             for finished in done & set(self.running):
                 self._finish(finished)
-            if self.gauge:
-                self.idle = self.gauge.idle_cpus()
-            # As many more as CPUs sat idle the whole look (a look in which a task ended
-            # measured its slot's idle time too).
-            extra = 0 if done or not self.gauge else int(self.idle)
+            self._look(ended=bool(done))
         stopper.cancel()
         return [self.done[t.id] for t in self.tasks]
+
+    def _look(self, ended: bool) -> None:
+        """Read the idle CPUs, unless the last reading is too young to be replaced."""
+        seen = self.gauge.idle_cpus() if self.gauge else None
+        if seen is not None:
+            self.idle = seen
+        self.fresh = seen is not None and not ended
 
     def _ready(self) -> list[Task]:
         ready = [t for t in self.waiting.values() if self._can_start(t)]
@@ -166,7 +173,7 @@ class _Run:
         after = (n for n in task.after if n in self.planned)
         return all(n in self.done for n in (*task.needs, *after))
 
-    def _admit(self, extra: int) -> bool:
+    def _admit(self) -> bool:
         """Start or settle what can be; True when something changed."""
         changed = False
         ready = self._ready()
@@ -176,9 +183,7 @@ class _Run:
                 continue
             slots = self._slots(task, others=len(ready) - index - 1)
             if not slots:
-                if not (extra > 0 and len(self.running) < self.budget.cap):
-                    continue  # a task that barely computes may still fit (`_squeezes`)
-                slots, extra = 1, extra - 1
+                continue  # a task after it may still fit (`_squeezes`)
             self._start(task, slots)
             changed = True
         return changed
@@ -206,7 +211,7 @@ class _Run:
         if len(self.running) >= self.budget.cap:
             return 0
         if free < ROOM or crowded:
-            return 1 if self._squeezes(task, free) else 0
+            return 1 if self._squeezes(task, free) or self._seen_idle() else 0
         # Inner workers cost start-up time (pytest-xdist's above all): only long tests earn them.
         # A test task has no dependents, so its priority is its own expected duration.
         long_test = task.step is Step.TEST and self.priority.get(task.id, WIDE) >= WIDE
@@ -219,6 +224,10 @@ class _Run:
         """
         used = self.cores.get(task.id, math.inf)
         return used <= SLIVER and free - used >= -OVER
+
+    def _seen_idle(self) -> bool:
+        """A look without endings saw CPUs idle that the tasks started since do not fill."""
+        return self.fresh and self.idle >= SEEN
 
     def _past_slots(self) -> bool:
         """Every slot is held: a task starts now on history or idle CPUs alone."""

@@ -216,12 +216,16 @@ class OneLook:
         return self.looks.pop() if self.looks else 0.0
 
 
-def test_one_look_admits_as_many_tasks_as_cpus_sat_idle(monkeypatch):
+@pytest.mark.parametrize(("idle", "expected"), [(2.4, 3), (0.6, 2), (0.4, 1)])
+def test_one_look_admits_a_task_per_half_cpu_or_more_it_saw_idle(
+    monkeypatch, idle, expected
+):
+    # The one slot's task, then one more per CPU idle at the look, half a CPU counting as one.
     monkeypatch.setattr(schedule, "POLL", 0.1)
     fake = Fake(0.6)
     tasks = [task(f"p{i}", Step.FMT) for i in range(4)]
-    go(tasks, fake, Budget(1, 4), gauge=OneLook(2.6))
-    assert fake.peak_running == 3  # the one slot's task, and two more at the one look
+    go(tasks, fake, Budget(1, 4), gauge=OneLook(idle))
+    assert fake.peak_running == expected
 
 
 def test_tasks_known_to_wait_are_charged_the_cpus_they_used_and_run_side_by_side():
@@ -267,7 +271,7 @@ def test_past_the_slots_history_admits_tasks_only_into_cpus_seen_idle(
     assert fake.peak_running == expected
 
 
-def test_a_look_at_proc_stat_too_short_to_count_keeps_the_last_reading(tmp_path):
+def test_a_look_at_proc_stat_too_short_to_count_is_no_reading(tmp_path):
     stat = tmp_path / "stat"
     cpus = os.cpu_count() or 1
 
@@ -281,7 +285,7 @@ def test_a_look_at_proc_stat_too_short_to_count_keeps_the_last_reading(tmp_path)
     ticks(50 * cpus, 100 * cpus)
     assert gauge.idle_cpus() == pytest.approx(cpus / 2)
     ticks(50 * cpus + 2, 100 * cpus + 2)  # two ticks: all idle, but too short to tell
-    assert gauge.idle_cpus() == pytest.approx(cpus / 2)
+    assert gauge.idle_cpus() is None
     ticks(50 * cpus + 2, 120 * cpus)  # counted from the last reading taken
     assert gauge.idle_cpus() == pytest.approx(2 / 20)
 
