@@ -130,8 +130,8 @@ class _Run:
         self.done: dict[str, Outcome] = {}
         # Each running task, the slots it holds and the CPUs it is charged for.
         self.running: dict[asyncio.Task, tuple[Task, int, float]] = {}
-        # CPUs the last look saw idle, less the charges of tasks started past the slots since;
-        # fresh when no task ended during that look (its idle time would count too).
+        # CPUs the last look saw idle, plus the charges of tasks ended since, less those of tasks
+        # started since; fresh when no task ended during that look (its idle time would count).
         self.idle = 0.0 if gauge else math.inf
         self.fresh = False
         self.halted = False
@@ -151,9 +151,9 @@ class _Run:
             )
             if stopper in done:
                 await self._interrupt()
+            self._look(ended=bool(done))
             for finished in done & set(self.running):
                 self._finish(finished)
-            self._look(ended=bool(done))
         stopper.cancel()
         return [self.done[t.id] for t in self.tasks]
 
@@ -237,13 +237,13 @@ class _Run:
         del self.waiting[task.id]
         used = self.cores.get(task.id, slots)
         charge = used if used < WAITED * slots else slots
-        if self._past_slots():
-            self.idle -= charge
+        self.idle -= charge
         future = asyncio.ensure_future(self.execute(task, slots))
         self.running[future] = (task, slots, charge)
 
     def _finish(self, future: asyncio.Task) -> None:
-        task, *_ = self.running.pop(future)
+        task, _, charge = self.running.pop(future)
+        self.idle += charge  # the CPUs it kept busy are free until the next look says
         if future.cancelled():
             # Cut short outside a command (a command itself returns what it did before).
             why = "interrupted while running"

@@ -18,13 +18,20 @@ def task(name: str, step: Step = Step.TEST, needs: tuple[str, ...] = ()) -> Task
 
 
 class Fake:
-    """Runs tasks by sleeping; records starts, slots and concurrency."""
+    """Runs tasks by sleeping (`lasting` each, else `seconds`); records starts, ends, slots and
+    concurrency."""
 
     def __init__(
-        self, seconds: float = 0.05, red: set[str] = frozenset(), crash: str = ""
+        self,
+        seconds: float = 0.05,
+        red: set[str] = frozenset(),
+        crash: str = "",
+        lasting: dict[str, float] | None = None,
     ) -> None:
         self.seconds, self.red, self.crash = seconds, red, crash
+        self.lasting = lasting or {}
         self.started: list[str] = []
+        self.ended: list[str] = []
         self.slots: dict[str, int] = {}
         self.held = self.peak_slots = self.running = self.peak_running = 0
 
@@ -37,12 +44,13 @@ class Fake:
             self.peak_running, self.running
         )
         try:
-            await asyncio.sleep(self.seconds)
+            await asyncio.sleep(self.lasting.get(t.id, self.seconds))
             if t.id == self.crash:
                 raise RuntimeError("adapter bug")
         finally:
             self.held -= slots
             self.running -= 1
+            self.ended.append(t.id)
         verdict = Verdict.FAILURE if t.id in self.red else Verdict.PASSED
         return Outcome(t, (TestCase(t.project.name, t.id, verdict=verdict),))
 
@@ -269,6 +277,18 @@ def test_past_the_slots_history_admits_tasks_only_into_cpus_seen_idle(
     tasks = [task(f"p{i}", Step.FMT) for i in range(6)]
     go(tasks, fake, Budget(1, 4), cores=waiting, gauge=Gauge(idle))
     assert fake.peak_running == expected
+
+
+def test_a_task_that_ends_leaves_the_cpus_it_was_charged_for_to_the_next(monkeypatch):
+    # Two tasks that wait hold both slots; one look sees a CPU idle, and c1 takes it. When c1
+    # ends, its CPU is c2's at once, though no look has seen it idle yet.
+    monkeypatch.setattr(schedule, "POLL", 0.05)
+    cores = {"w1:fmt": 0.2, "w2:fmt": 0.2, "c1:fmt": 1.0, "c2:fmt": 1.0}
+    priority = {"w1:fmt": 4, "w2:fmt": 3, "c1:fmt": 2, "c2:fmt": 1}
+    fake = Fake(0.1, lasting={"w1:fmt": 1.0, "w2:fmt": 1.0})
+    tasks = [task(n, Step.FMT) for n in ("w1", "w2", "c1", "c2")]
+    go(tasks, fake, Budget(2, 8), cores=cores, priority=priority, gauge=OneLook(1.0))
+    assert fake.ended[:2] == ["c1:fmt", "c2:fmt"]
 
 
 def test_a_look_at_proc_stat_too_short_to_count_is_no_reading(tmp_path):
