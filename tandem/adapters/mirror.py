@@ -6,19 +6,16 @@ every build: files are copied only when their size or modification time changed 
 own incremental build in the mirror stays valid), and files gone from the source go from the
 mirror. What a build leaves in the mirror (`build/`, egg-info) is kept for the next one.
 
-Run as `python mirror.py SRC DST [SRC DST ...]` (`command`): the build step's first command,
-so the copying runs under the task's timeout like every other command. It imports nothing but
-the standard library, and runs as a file without `site`: importing Tandem's package would cost
-more than the copying.
+Run as `python -I -S mirror.py SRC DST [SRC DST ...]` (`venv.mirror_command`): the build
+step's first command, so the copying runs under the task's timeout like every other command. It
+imports `os` and `sys` alone (`shutil` only to copy or remove), and runs as a file without
+`site`: importing Tandem's package, or `pathlib`, would cost more than the copying.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 
 # Directories that hold outputs, caches or environments, never sources a build needs.
 PASSED_OVER = frozenset(
@@ -42,89 +39,79 @@ PASSED_OVER = frozenset(
 )
 
 
-def passed_over(name: str, path: Path) -> bool:
+def passed_over(name: str, path: str) -> bool:
     """True for a directory entry that is output, cache or an environment."""
     if name in PASSED_OVER or name.endswith(".egg-info"):
         return True
-    return (path / "pyvenv.cfg").is_file()
+    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
-def command(*paths: Path) -> tuple[str, ...]:
-    """The command that syncs each SRC into the DST after it: `python -I -S mirror.py ...`."""
-    return (sys.executable, "-I", "-S", __file__, *map(str, paths))
-
-
-def mirror_path(mirrors: Path, source: Path) -> Path:
-    """Where `source` is mirrored: its absolute path below `mirrors`, so relative paths between
-    mirrored projects (`path = "../lib"`) still point at each other."""
-    return mirrors / source.resolve().relative_to(source.resolve().anchor)
-
-
-def sync(source: Path, target: Path) -> int:
+def sync(source: str, target: str) -> int:
     """Make `target` hold `source`'s files; return how many were copied."""
     copied = 0
-    target.mkdir(parents=True, exist_ok=True)
-    for folder, dirs, files in os.walk(source):
-        here = Path(folder)
-        there = target / here.relative_to(source)
-        dirs[:] = [d for d in dirs if not passed_over(d, here / d)]
-        there.mkdir(exist_ok=True)
+    os.makedirs(target, exist_ok=True)
+    for here, dirs, files in os.walk(source):
+        there = os.path.normpath(os.path.join(target, os.path.relpath(here, source)))
+        dirs[:] = [d for d in dirs if not passed_over(d, os.path.join(here, d))]
+        os.makedirs(there, exist_ok=True)
         for name in files:
-            copied += _copy(here / name, there / name)
+            copied += _copy(os.path.join(here, name), os.path.join(there, name))
         _prune(there, set(dirs) | set(files))
     return copied
 
 
-def _copy(source: Path, target: Path) -> bool:
-    if source.is_symlink() or target.is_symlink():
+def _copy(source: str, target: str) -> bool:
+    if os.path.islink(source) or os.path.islink(target):
         return _copy_link(source, target)
-    stat = source.stat()
+    stat = os.stat(source)
     try:
-        same = target.stat()
+        same = os.stat(target)
         if (same.st_size, same.st_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
             return False
     except FileNotFoundError:
         pass
+    import shutil  # here: most syncs copy nothing, and the import costs more than the walk
+
     shutil.copy2(source, target)  # keeps the mtime, which incremental builds compare
     return True
 
 
-def _copy_link(source: Path, target: Path) -> bool:
-    if not source.is_symlink():
-        target.unlink()
+def _copy_link(source: str, target: str) -> bool:
+    if not os.path.islink(source):
+        os.unlink(target)
         return _copy(source, target)
     link = os.readlink(source)
-    if target.is_symlink() and os.readlink(target) == link:
+    if os.path.islink(target) and os.readlink(target) == link:
         return False
     _remove(target)
-    target.symlink_to(link)
+    os.symlink(link, target)
     return True
 
 
-def _prune(there: Path, kept: set[str]) -> None:
+def _prune(there: str, kept: set[str]) -> None:
     """Remove what the source no longer has, keeping the build's own outputs."""
-    for entry in list(there.iterdir()):
-        if entry.name not in kept and not passed_over(entry.name, entry):
+    for name in os.listdir(there):
+        entry = os.path.join(there, name)
+        if name not in kept and not passed_over(name, entry):
             _remove(entry)
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        import shutil  # see _copy
+
         shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
+    elif os.path.lexists(path):
+        os.unlink(path)
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: list[str]) -> int:
     """Sync each SRC into its DST; exit 2 on a usage mistake."""
     if not argv or len(argv) % 2:
-        print(
-            "usage: python mirror.py SRC DST [SRC DST ...]",
-            file=sys.stderr,
-        )
+        print("usage: python mirror.py SRC DST [SRC DST ...]", file=sys.stderr)
         return 2
     for source, target in zip(argv[::2], argv[1::2]):
-        sync(Path(source), Path(target))
+        sync(source, target)
     return 0
 
 

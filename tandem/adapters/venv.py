@@ -88,6 +88,18 @@ def mirrors(project: Project, ctx: Context) -> Path:
     return ctx.state / "src" / project.name
 
 
+def mirror_path(under: Path, source: Path) -> Path:
+    """Where `source` is mirrored: its absolute path below `under`, so relative paths between
+    mirrored projects (`path = "../lib"`) still point at each other."""
+    resolved = source.resolve()
+    return under / resolved.relative_to(resolved.anchor)
+
+
+def mirror_command(*paths: Path) -> tuple[str, ...]:
+    """The command that syncs each SRC into the DST after it: `python -I -S mirror.py ...`."""
+    return (sys.executable, "-I", "-S", mirror.__file__, *map(str, paths))
+
+
 def sized(slots: int) -> dict[str, str]:
     """uv's settings, its parallel installs and builds as many as the task's slots (downloads
     wait on the network, not on a CPU)."""
@@ -153,12 +165,12 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
     """Mirror the sources, (re)make the environment if stale, build each source's wheel once
     and install those wheels, and put the project's into the build output."""
     plan = setup(project, ctx)
-    mirrored = [mirror.mirror_path(mirrors(project, ctx), s) for s in plan.sources]
+    mirrored = [mirror_path(mirrors(project, ctx), s) for s in plan.sources]
     pairs = (p for pair in zip(plan.sources, mirrored) for p in pair)
     env = {**build_env(plan), **sized(ctx.slots)}
     deps_env = scm_version.for_dependencies(env, pyproject.read_pyproject(project.path))
     return (
-        Command(mirror.command(*pairs), project.path, purpose=MIRROR),
+        Command(mirror_command(*pairs), project.path, purpose=MIRROR),
         *environment_commands(project, ctx, uv, plan, mirrored[0], deps_env),
         *_install_commands(project, ctx, uv, plan, mirrored, env),
     )
@@ -196,7 +208,7 @@ def _install_commands(
     return (
         *wheels,
         Command(named, mirrored[0], env, purpose=INSTALL),
-        Command(mirror.command(folders[0], ctx.dist), mirrored[0], purpose=OUTPUT),
+        Command(mirror_command(folders[0], ctx.dist), mirrored[0], purpose=OUTPUT),
     )
 
 
