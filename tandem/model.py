@@ -138,6 +138,8 @@ class Command:
         ""  # what the command is for, said when it fails ("create the environment")
     )
     normal: tuple[int, ...] = (0,)  # exit codes after which the next command still runs
+    # Exit codes after which the commands after it are not needed: a quick look found nothing.
+    enough: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -288,15 +288,15 @@ async def run_commands(
     commands: Sequence[Command], timeout: float, policy: StopPolicy = STOP
 ) -> tuple[ProcessResult, ...]:
     """Run commands in order, within one timeout, until one exits with a code its command does
-    not call normal, times out or is interrupted (cancelled: no further command starts, and the
-    results end with its own).
+    not call normal or calls enough, times out or is interrupted (cancelled: no further command
+    starts, and the results end with its own).
     """
     deadline = time.monotonic() + timeout
     results: list[ProcessResult] = []
     for command in commands:
         result = await run_process(command, deadline, policy)
         results.append(result)
-        if not result.ended_normally:
+        if not result.ended_normally or result.returncode in command.enough:
             break
     return tuple(results)
 

@@ -110,7 +110,7 @@ def commands(project: Project, step: Step, ctx: Context) -> tuple[Command, ...]:
         return (_pytest(project, ctx),)
     user = tuple(project.args.get(step, ()))
     if step is Step.FMT:
-        return (python_lint.format_command(project, ctx, user),)
+        return python_lint.format_commands(project, ctx, user)
     return (python_lint.vet_command(project, ctx, user),)
 
 

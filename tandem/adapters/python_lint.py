@@ -23,6 +23,11 @@ FORMAT_CHECK = {
     "black": ("--check", "--diff", "--no-color"),
     "ruff": ("--check", "--diff"),
 }
+# A first look without diffs: it skips the files the formatter's cache knows to be formatted,
+# which a `--diff` run checks again. Its codes for "would change" and for its own failure lead
+# on to the run with diffs, which reports both as before.
+QUICK_CHECK = ("--check", "--quiet")
+GO_ON = {"black": (1, 123), "ruff": (1, 2)}
 
 
 def formatter(project: Project) -> str:
@@ -30,14 +35,32 @@ def formatter(project: Project) -> str:
     return project.formatter or pyproject.formatter(project.path, project.test_requires)
 
 
-def format_command(project: Project, ctx: Context, user: tuple[str, ...]) -> Command:
-    """black or ruff format, checking (or with `--fix`, rewriting) the project's files."""
+def format_commands(
+    project: Project, ctx: Context, user: tuple[str, ...]
+) -> tuple[Command, ...]:
+    """black or ruff format, checking (a quick look, then the diffs if it finds any) or, with
+    `--fix`, rewriting the project's files."""
     tool = formatter(project)
-    check = () if ctx.fix else FORMAT_CHECK[tool]
     subcommand = ("format",) if tool == "ruff" else ()
     nested = _ruff_excludes(project) if tool == "ruff" else _black_excludes(project)
-    argv = (*tool_argv(project, tool), *subcommand, *check, *nested, *user, ".")
-    return Command(argv, project.path, _tool_env(ctx))
+    cache = _black_cache(project, ctx) if tool == "black" else {}
+    env = {**_tool_env(ctx), **cache}
+
+    def command(check: tuple[str, ...], **codes: tuple[int, ...]) -> Command:
+        argv = (*tool_argv(project, tool), *subcommand, *check, *nested, *user, ".")
+        return Command(argv, project.path, env, **codes)
+
+    if ctx.fix:
+        return (command(()),)
+    quick = command(QUICK_CHECK, normal=(0, *GO_ON[tool]), enough=(0,))
+    return (quick, command(FORMAT_CHECK[tool]))
+
+
+def _black_cache(project: Project, ctx: Context) -> dict[str, str]:
+    """black's cache of formatted files in the state directory, one per project: a black run
+    rewrites the whole file, so projects checked side by side would drop each other's.
+    """
+    return {"BLACK_CACHE_DIR": str(ctx.state / "black-cache" / project.name)}
 
 
 # Copies of other people's code, which go fmt and go vet also leave alone.

@@ -237,6 +237,7 @@ def test_unformatted_file_is_a_black_failure(tmp_path: Path) -> None:
     files = {**package("fmt"), "src/fmt/ugly.py": 'x = {  "a":1 }\n'}
     proj = project(write_tree(tmp_path / "fmt", files))
     run = run_step(proj, Step.FMT, context(tmp_path, "check"))
+    assert [r.returncode for r in run.results] == [1, 1]  # the quick look, then the diffs
     (case,) = run.cases
     assert (case.classname, case.name) == ("fmt/src/fmt", "black: src/fmt/ugly.py")
     assert (case.verdict, case.type, case.file, case.line) == (
@@ -249,6 +250,19 @@ def test_unformatted_file_is_a_black_failure(tmp_path: Path) -> None:
     fixed = run_step(proj, Step.FMT, context(tmp_path, "fix", fix=True))
     assert step_names(fixed) == [("fmt", "[black]", Verdict.PASSED)]
     assert (proj.path / "src/fmt/ugly.py").read_text() == 'x = {"a": 1}\n'
+
+
+def test_a_formatted_project_takes_one_quick_look_that_black_caches_in_the_state(
+    tmp_path: Path,
+) -> None:
+    proj = project(write_tree(tmp_path / "tidy", package("tidy")))
+    ctx = context(tmp_path, "tidy")
+    for _ in range(2):
+        run = run_step(proj, Step.FMT, ctx)
+        assert step_names(run) == [("tidy", "[black]", Verdict.PASSED)]
+        (quick,) = run.results  # no run with diffs: nothing to show
+        assert "--diff" not in quick.argv
+    assert list((ctx.state / "black-cache" / "tidy").rglob("cache.*"))
 
 
 def test_unparsable_file_is_a_black_error(tmp_path: Path) -> None:
@@ -324,10 +338,10 @@ def test_extra_arguments_from_the_config_reach_every_tool(tmp_path):
     }
     proj = dataclasses.replace(project(tmp_path / "p"), args=args)
     ctx = context(tmp_path, "args")
-    (fmt,) = python.commands(proj, Step.FMT, ctx)
+    quick, fmt = python.commands(proj, Step.FMT, ctx)
     (vet,) = python.commands(proj, Step.VET, ctx)
     wheel = python.commands(proj, Step.BUILD, ctx)[-1]
-    assert fmt.argv[-3:] == ("--line-length", "100", ".")
+    assert quick.argv[-3:] == fmt.argv[-3:] == ("--line-length", "100", ".")
     assert vet.argv[-3:] == ("--select", "E", ".")
     assert wheel.argv[-2] == "-v" and wheel.argv[-1].endswith(str(proj.path))
 
