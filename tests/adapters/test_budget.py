@@ -26,11 +26,13 @@ def test_black_and_ruff_get_as_many_workers_as_slots(
 ) -> None:
     root = write_tree(tmp_path / "app", {"pyproject.toml": PYPROJECT})
     project = Project("app", "python", root)
-    (command,) = ADAPTERS["python"].commands(project, step, context(tmp_path, slots))
-    assert command.env["BLACK_NUM_WORKERS"] == str(slots)
-    assert command.env["RAYON_NUM_THREADS"] == str(slots)
-    assert command.env["UV_CONCURRENT_INSTALLS"] == str(slots)
-    assert "UV_CONCURRENT_DOWNLOADS" not in command.env  # the network, not a CPU
+    commands = ADAPTERS["python"].commands(project, step, context(tmp_path, slots))
+    assert commands
+    for command in commands:
+        assert command.env["BLACK_NUM_WORKERS"] == str(slots)
+        assert command.env["RAYON_NUM_THREADS"] == str(slots)
+        assert command.env["UV_CONCURRENT_INSTALLS"] == str(slots)
+        assert "UV_CONCURRENT_DOWNLOADS" not in command.env  # the network, not a CPU
 
 
 @pytest.mark.parametrize("step", [Step.BUILD, Step.VET, Step.TEST])
