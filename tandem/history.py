@@ -118,10 +118,11 @@ def _save(
 def critical_path(
     tasks: Sequence[Task], durations: Mapping[str, float]
 ) -> dict[str, float]:
-    """Each task's priority: its own duration plus the longest chain of tasks waiting on it."""
+    """Each task's priority: its own duration plus the longest chain of tasks waiting on it (for
+    its outcome, or to start after it)."""
     dependents: dict[str, list[str]] = {t.id: [] for t in tasks}
     for task in tasks:
-        for need in task.needs:
+        for need in (*task.needs, *task.after):
             dependents.setdefault(need, []).append(task.id)
     own = {t.id: durations.get(t.id, DEFAULT_SECONDS[t.step]) for t in tasks}
     longest: dict[str, float] = {}

@@ -28,6 +28,13 @@ def test_a_long_chain_outranks_a_long_single_task():
     assert max(priority, key=priority.get) == "a:build"
 
 
+def test_a_task_others_start_after_leads_their_chain():
+    generate = Task(A, Step.GENERATE)
+    tasks = [generate, Task(B, Step.TEST, after=(generate.id,))]
+    priority = critical_path(tasks, {"a:generate": 1.0, "b:test": 5.0})
+    assert priority == {"a:generate": 6.0, "b:test": 5.0}
+
+
 def test_unknown_tasks_get_a_guess_by_step():
     priority = critical_path([Task(A, Step.FMT), Task(A, Step.TEST)], {})
     assert priority["a:test"] > priority["a:fmt"]
