@@ -159,6 +159,8 @@ def _replay(record: dict, start: float) -> int | None:
 
 def _lock(state: str) -> int | None:
     """The run lock, if no other run holds it (the full path waits, and says so)."""
+    # The same lock as `tandem.lock`, taken here without it: that module's imports (the
+    # model) would cost this path more than the whole replay.
     import fcntl  # an extension module beside the interpreter: cheap, and only once here
 
     fd = os.open(os.path.join(state, LOCK), os.O_RDWR | os.O_CREAT, 0o644)
