@@ -4,14 +4,15 @@ A task holds CPU slots while it runs; the slots decide its tools' inner
 parallelism, so outer times inner never exceeds the budget. A task is charged against
 the budget for the CPUs it is expected to keep busy: its slots, or what it used when its
 last run mostly waited (CPU time over wall time under half a CPU per slot), so that tasks
-which wait on I/O or timers run beside the ones that compute. Past the slots, such charges
-admit a task only into CPUs the last look saw idle: history measured under contention must
-not crowd the CPUs that the tasks on the longest path need. A task that barely computes (a
-fifth of a CPU) squeezes in beside busy CPUs, a little past the budget, so that its waiting
-overlaps their computing. When every slot is held but the
-machine's CPUs still sit idle, more tasks are admitted into them at each look (every 0.1 s),
-one per half CPU idle, up to a cap on tasks at once, the way `make -l` reads the load.
-On a stop (Ctrl-C), running tasks are cancelled, each ending with what its
+which wait on I/O or timers run beside the ones that compute. One account says how many CPUs
+are idle: what the last look at /proc/stat saw (every 0.1 s, the way `make -l` reads the
+load), plus the charges of tasks ended since, less those of tasks started since. Past the
+slots, history admits a task only while the account holds a quarter of a CPU: history measured
+under contention must not crowd the CPUs that the tasks on the longest path need. Past the
+budget, after a look that saw half a CPU or more idle, tasks start while the account keeps
+half a CPU, up to a cap on tasks at once; and a task that barely computes (a fifth of a CPU)
+squeezes in beside busy CPUs, a little past the budget, so that its waiting overlaps their
+computing. On a stop (Ctrl-C), running tasks are cancelled, each ending with what its
 commands did before, and no task starts after it.
 """
 
