@@ -33,10 +33,13 @@ SELFUSAGE = Path(__file__).with_name("selfusage.py")
 
 
 def bench_env(base: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The environment every contender runs in: this venv's tools first, Go tests never cached."""
+    """The environment every contender runs in: this venv's tools first, Go tests never cached,
+    and Python's default of keeping bytecode (a machine that says not to would make every
+    contender but Tandem, which keeps it in its state, compile pytest at every run)."""
     goflags = f"{base.get('GOFLAGS', '')} -count=1".strip()
     path = f"{BIN}{os.pathsep}{base.get('PATH', '')}"
-    return {**base, "PATH": path, "GOFLAGS": goflags, "NO_COLOR": "1"}
+    kept = {k: v for k, v in base.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**kept, "PATH": path, "GOFLAGS": goflags, "NO_COLOR": "1"}
 
 
 def state(root: Path, name: str) -> Path:

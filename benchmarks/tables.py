@@ -19,7 +19,8 @@ How it was measured:
 - Each contender ran once untimed (the warm-up) before the timed runs, which alternate
   between contenders with a rotating start. A contender failing its warm-up is left out.
 - Shared caches are warm for everyone: the Go build cache, uv's cache, black's and ruff's
-  caches. `GOFLAGS=-count=1` makes every go test really run.
+  caches. `GOFLAGS=-count=1` makes every go test really run. PYTHONDONTWRITEBYTECODE is
+  unset, Python's default: every contender keeps the bytecode of pytest and the projects.
 - Cold runs include making the virtualenvs: naive creates one per Python project with uv,
   as Tandem's cold run (no .tandem, dist or reports) creates .tandem/venvs. Warm runs reuse
   them: naive, make (venvs are file targets on pyproject.toml), nox (-R), Tandem.

@@ -211,6 +211,19 @@ def test_failing_and_skipped_tests(shared: Path, tmp_path: Path) -> None:
     assert cases["test_skipped"].message == "later"
 
 
+def test_pytest_keeps_bytecode_in_the_state_where_python_is_told_to_write_none(
+    shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # as many CI images set it
+    proj = scenario(shared, tmp_path, TESTS)
+    run = run_step(proj, Step.TEST, context(shared, tmp_path.name))
+    assert run.results[-1].returncode == 0, run.results[-1].output
+    # pytest's rewritten test module, under a prefix that mirrors the project's path
+    kept = shared / ".tandem" / "pycache" / proj.path.relative_to("/") / "tests"
+    assert [p.name.split(".")[0] for p in kept.glob("*.pyc")] == ["test_add"]
+    assert not list(proj.path.rglob("__pycache__"))
+
+
 def test_no_tests_is_a_skipped_pytest_case(shared: Path, tmp_path: Path) -> None:
     files = {"tests/test_nothing.py": "def helper():\n    return 1\n"}
     run = run_step(
