@@ -1,10 +1,10 @@
 """Tool versions for the report: each language's probes (`go version`, `black --version`) run
 at most once a run, and not at all while nothing that could change their answer changed.
 
-A probe is known by its command, the stat of its executable and of every file in its working
-directory (a `go.mod` there may switch Go toolchains), the directories where the language's
-tools are found (a tool installed or upgraded there changes their mtime) and the variables the
-language's tools read. Answers are kept in the state directory's `versions.json`: a probe costs
+A probe is known by its command, the stat of its executable and of the files in its working
+directory that the language names (a `go.mod` there may switch Go toolchains; a report written
+there changes nothing), the directories where the language's tools are found (a tool installed
+or upgraded there changes their mtime) and the variables the language's tools read. Answers are kept in the state directory's `versions.json`: a probe costs
 a process, and black's a third of a CPU second, on every run.
 """
 
@@ -50,9 +50,7 @@ def _key(command: Command, adapter: Adapter) -> str:
     """What decides a probe's answer, as a digest."""
     executable = shutil.which(command.argv[0], path=command.env.get("PATH"))
     folder = [
-        (entry.name, noop.signature(entry.path))
-        for entry in _entries(command.cwd)
-        if entry.is_file()
+        (name, noop.signature(str(command.cwd / name))) for name in adapter.PROBE_FILES
     ]
     where = [(str(d), noop.folder(str(d))) for d in adapter.watched()]
     variables = sorted(
@@ -63,13 +61,6 @@ def _key(command: Command, adapter: Adapter) -> str:
     facts = (command.argv, str(command.cwd), command.env, executable, folder)
     facts += (noop.signature(executable) if executable else (), where, variables)
     return hashlib.sha256(json.dumps(facts, default=str).encode()).hexdigest()[:32]
-
-
-def _entries(folder: Path) -> list[os.DirEntry]:
-    try:
-        return sorted(os.scandir(folder), key=lambda entry: entry.name)
-    except OSError:
-        return []
 
 
 def _first_line(result: ProcessResult) -> str:

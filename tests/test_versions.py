@@ -18,6 +18,7 @@ class Adapter:
     """The part of a language adapter that probing reads."""
 
     ENV = ("TOOL_*",)
+    PROBE_FILES = ("go.mod",)
 
     def __init__(self, where: Path) -> None:
         self.where = where
@@ -45,7 +46,12 @@ def test_a_probe_runs_once_until_what_decides_its_answer_changes(tmp_path, monke
     assert probe(root, adapter) == expected
     assert probe(root, adapter) == expected
     assert adapter.runs.read_text() == "x"  # the second run remembered the answer
-    (root / "go.mod").write_text("module m\n")  # a file where the probe runs
+    (root / "junit.xml").write_text("<testsuites/>")  # a report written where it runs
+    probe(root, adapter)
+    assert adapter.runs.read_text() == "x"
+    (root / "go.mod").write_text(
+        "module m\n"
+    )  # a file the language names, where it runs
     probe(root, adapter)
     (where / "tool-2").write_text("")  # a tool installed where tools are found
     probe(root, adapter)

@@ -33,6 +33,8 @@ class Adapter(Protocol):
     MARKER: str  # the file that makes a directory a project of this language
     INSTALL_HINT: str  # said when the toolchain is missing
     ENV: tuple[str, ...]  # variables (globs) that change what the tools build or report
+    # files that, where a version probe runs, may change its answer (a go.mod's toolchain)
+    PROBE_FILES: tuple[str, ...]
     TEST_NEEDS_BUILD: (
         bool  # False where the test tool reports build breaks per package itself
     )

@@ -2,7 +2,7 @@
 
 build: `go install ./...` with GOBIN=OUTPUT/<project> (every package built, binaries written);
 fmt: `gofmt -l -d` (or `-l -w` to fix); vet: `go vet -json ./...`; files marked as generated
-(`// Code generated ... DO NOT EDIT.`) are left out of both;
+(`// Code generated ... DO NOT EDIT.`, see `go_source`) are left out of both;
 test: `go test -json ./...`, converted by `tandem.adapters.go_events`; a shard's part names
 its packages instead of `./...` (`parts` lists those with tests).
 A module under a go.work that does not list it runs with GOWORK=off (see `go_work`).
@@ -12,7 +12,6 @@ pytest's exit 5 skips a Python project without tests.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tandem.adapters import base, go_work
+from tandem.adapters.go_source import go_files, is_generated, source_lines
 from tandem.adapters.go_work import module_path
 from tandem.lazy import lazy
 from tandem.model import (
@@ -35,14 +35,17 @@ from tandem.model import (
 
 if TYPE_CHECKING:
     from tandem.adapters import Probe
-    from tandem.adapters.go_blame import Source
 
 # Judging loads on first use: a run that replays every task judges nothing.
 go_events = lazy("tandem.adapters.go_events")
 go_findings = lazy("tandem.adapters.go_findings")
 
 LANGUAGE = "go"
-MARKER = "go.mod"
+MARKER = go_work.GO_MOD
+PROBE_FILES = (
+    "go.mod",
+    "go.work",
+)  # either may name the toolchain `go version` switches to
 INSTALL_HINT = "install Go from https://go.dev/dl and put its bin directory on PATH"
 ENV = (
     "GOFLAGS",
@@ -72,7 +75,6 @@ TOOLS = {
     Step.TEST: "go test",
 }
 # `go fmt` (through `go list`) leaves these alone; testdata often holds malformed Go on purpose.
-_SKIPPED_DIRS = ("vendor", "testdata")
 # What Go's regexp.QuoteMeta escapes, so that a test name in -run matches only itself.
 _REGEXP_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
 _PANICKED = re.compile(r"^panic: ", re.MULTILINE)
@@ -298,45 +300,6 @@ def go_timeout(budget: float) -> str:
     return f"{int(seconds * 1000)}ms"
 
 
-def go_files(root: Path) -> tuple[str, ...]:
-    """Project-relative .go files that `go fmt ./...` would format, sorted."""
-    found: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        # Like the go command: skip vendor, testdata, _ and . dirs, and nested modules.
-        dirs[:] = sorted(
-            d
-            for d in dirs
-            if d not in _SKIPPED_DIRS
-            and not d.startswith(("_", "."))
-            and not (here / d / MARKER).exists()
-        )
-        kept = (f for f in files if f.endswith(".go") and not f.startswith(("_", ".")))
-        found.extend(
-            (here / f).relative_to(root).as_posix()
-            for f in kept
-            if not is_generated(here / f)
-        )
-    return tuple(sorted(found))
-
-
-# Go's mark of generated code, before the package clause (https://go.dev/s/generatedcode).
-_GENERATED = re.compile(r"^// Code generated .* DO NOT EDIT\.$", re.MULTILINE)
-_PACKAGE = re.compile(r"^package ", re.MULTILINE)
-_HEAD = 16384
-
-
-def is_generated(file: Path) -> bool:
-    """True for a Go file marked as generated: its generator's to format and vet, not ours."""
-    try:
-        with open(file, encoding="utf-8", errors="replace") as stream:
-            head = stream.read(_HEAD)
-    except OSError:
-        return False
-    mark, package = _GENERATED.search(head), _PACKAGE.search(head)
-    return mark is not None and (package is None or mark.start() < package.start())
-
-
 def judge(
     project: Project, step: Step, results: Sequence[ProcessResult], ctx: Context
 ) -> tuple[TestCase, ...]:
@@ -439,28 +402,6 @@ def _judge_test(
         cut=last.cut,
         source=source_lines(project.path),
     )
-
-
-def source_lines(root: Path) -> Source:
-    """The lines of the project's files, each file read once when first asked for."""
-    read = functools.cache(functools.partial(_file_lines, root.resolve()))
-
-    def line(file: str, number: int) -> str:
-        found = read(file)
-        return found[number - 1] if 0 < number <= len(found) else ""
-
-    return line
-
-
-def _file_lines(top: Path, file: str) -> list[str]:
-    """The lines of `file`, relative to `top`; none when it lies outside or cannot be read."""
-    path = (top / file).resolve()
-    if not path.is_relative_to(top):
-        return []
-    try:
-        return go_findings.lines_of(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
-        return []
 
 
 _JUDGES: Mapping[

@@ -46,6 +46,7 @@ INSTALL_HINT = (
     "install Go from https://go.dev/dl for the Go plugins; uv comes with Tandem"
 )
 ENV: tuple[str, ...] = ()
+PROBE_FILES: tuple[str, ...] = ()  # no run-wide probe (`versions`)
 TEST_NEEDS_BUILD = False
 TOOL = "protoc"
 SCRATCH = "generated"

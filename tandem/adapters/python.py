@@ -36,6 +36,7 @@ LANGUAGE = "python"
 MARKER = "pyproject.toml"
 INSTALL_HINT = "install Python 3.11+ and Tandem's dependencies (black, ruff, uv)"
 ENV = ("PYTHON*", "UV_*", "PIP_*", "VIRTUAL_ENV")
+PROBE_FILES = ()  # the probes run Tandem's own Python, black, ruff and uv by their paths
 TEST_NEEDS_BUILD = True  # pytest runs in the environment that the build step makes
 REPORT = "pytest.xml"
 PYTEST_OPTIONS = (

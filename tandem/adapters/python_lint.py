@@ -11,7 +11,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from tandem.adapters import base, protoc_spec, pyproject, venv
 from tandem.model import Command, Context, ProcessResult, Project, TestCase, Verdict
@@ -19,15 +19,25 @@ from tandem.model import Command, Context, ProcessResult, Project, TestCase, Ver
 _DIFF_HEADER = re.compile(
     r"^--- (?P<path>[^\t\n]+)(?:\t[^\n]*)?\n\+\+\+ ", re.MULTILINE
 )
-FORMAT_CHECK = {
-    "black": ("--check", "--diff", "--no-color"),
-    "ruff": ("--check", "--diff"),
+
+
+@dataclass(frozen=True)
+class Checking:
+    """How a formatter checks: its flags for the run with diffs, and its exit codes for "would
+    change" and for its own failure, after which a quick look leads on to that run."""
+
+    diff: tuple[str, ...]
+    found: tuple[int, ...]
+
+
+CHECKING = {
+    "black": Checking(("--check", "--diff", "--no-color"), (1, 123)),
+    "ruff": Checking(("--check", "--diff"), (1, 2)),
 }
 # A first look without diffs: it skips the files the formatter's cache knows to be formatted,
-# which a `--diff` run checks again. Its codes for "would change" and for its own failure lead
-# on to the run with diffs, which reports both as before.
+# which a `--diff` run checks again. What it finds leads on to the run with diffs, which reports
+# it as before.
 QUICK_CHECK = ("--check", "--quiet")
-GO_ON = {"black": (1, 123), "ruff": (1, 2)}
 
 
 def formatter(project: Project) -> str:
@@ -52,8 +62,9 @@ def format_commands(
 
     if ctx.fix:
         return (command(()),)
-    quick = command(QUICK_CHECK, normal=(0, *GO_ON[tool]), enough=(0,))
-    return (quick, command(FORMAT_CHECK[tool]))
+    checking = CHECKING[tool]
+    quick = command(QUICK_CHECK, normal=(0, *checking.found), enough=(0,))
+    return (quick, command(checking.diff))
 
 
 def _black_cache(project: Project, ctx: Context) -> dict[str, str]:
