@@ -75,8 +75,7 @@ def tools(project: Project, step: Step, root: Path) -> tuple[base.Tool, ...]:
         return (uv, *venv.interpreter_facts(project, root))
     if step is Step.TEST:
         return ()
-    ruff = Path(sys.executable).parent / "ruff"
-    return (uv, base.distribution("black"), ruff)
+    return (uv, base.distribution("black"), venv.RUFF)
 
 
 def outputs(project: Project, layout: Layout) -> tuple[Output, ...]:

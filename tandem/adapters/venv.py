@@ -54,6 +54,9 @@ def find_uv() -> str | None:
 
 
 UV = find_uv()
+# Tandem's own ruff: its binary, installed beside the interpreter (`python -m ruff` only finds it
+# there and execs it, for an interpreter's start: 0.03 s of CPU a call).
+RUFF = Path(sys.executable).parent / "ruff"
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,8 @@ def test_ruff_finding_is_a_vet_failure(tmp_path: Path) -> None:
         1,
     )
     assert case.message == "`os` imported but unused"
+    # ruff's own binary, without an interpreter started to find it
+    assert run.commands[0].argv[:2] == (str(venv.RUFF), "check")
 
 
 def test_ruff_configuration_error_is_a_vet_error(tmp_path: Path) -> None:
