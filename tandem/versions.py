@@ -4,8 +4,9 @@ at most once a run, and not at all while nothing that could change their answer 
 A probe is known by its command, the stat of its executable and of the files in its working
 directory that the language names (a `go.mod` there may switch Go toolchains; a report written
 there changes nothing), the directories where the language's tools are found (a tool installed
-or upgraded there changes their mtime) and the variables the language's tools read. Answers are kept in the state directory's `versions.json`: a probe costs
-a process, and black's a third of a CPU second, on every run.
+or upgraded there changes their mtime) and the variables the language's tools read. Answers are
+kept in the state directory's `versions.json`: a probe costs a process, and black's a third of a
+CPU second, on every run.
 """
 
 from __future__ import annotations

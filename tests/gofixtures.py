@@ -41,7 +41,7 @@ def _recorded_files() -> Mapping[str, str]:
 
 
 def recorded_source(file: str, line: int) -> str:
-    """A line of the recorded fixture module's source, as `go_source.source_lines` reads a project's."""
+    """A line of the recorded fixture module's source, as `go_source.source_lines` reads one."""
     lines = _recorded_files().get(file, "").split("\n")
     return lines[line - 1] if 0 < line <= len(lines) else ""
 

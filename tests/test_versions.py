@@ -49,9 +49,8 @@ def test_a_probe_runs_once_until_what_decides_its_answer_changes(tmp_path, monke
     (root / "junit.xml").write_text("<testsuites/>")  # a report written where it runs
     probe(root, adapter)
     assert adapter.runs.read_text() == "x"
-    (root / "go.mod").write_text(
-        "module m\n"
-    )  # a file the language names, where it runs
+    # a file the language names, where it runs
+    (root / "go.mod").write_text("module m\n")
     probe(root, adapter)
     (where / "tool-2").write_text("")  # a tool installed where tools are found
     probe(root, adapter)

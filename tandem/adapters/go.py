@@ -42,10 +42,8 @@ go_findings = lazy("tandem.adapters.go_findings")
 
 LANGUAGE = "go"
 MARKER = go_work.GO_MOD
-PROBE_FILES = (
-    "go.mod",
-    "go.work",
-)  # either may name the toolchain `go version` switches to
+# Either may name the toolchain that `go version` switches to.
+PROBE_FILES = (go_work.GO_MOD, go_work.GO_WORK)
 INSTALL_HINT = "install Go from https://go.dev/dl and put its bin directory on PATH"
 ENV = (
     "GOFLAGS",

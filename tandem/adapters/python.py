@@ -95,7 +95,7 @@ def versions(root: Path) -> dict[str, Command]:
     found = {
         "python.version": Command((sys.executable, "--version"), root),
         "black.version": Command((sys.executable, "-m", "black", "--version"), root),
-        "ruff.version": Command((sys.executable, "-m", "ruff", "--version"), root),
+        "ruff.version": Command((*venv.own_tool("ruff"), "--version"), root),
     }
     if venv.UV:
         found["uv.version"] = Command((venv.UV, "--version"), root)
@@ -175,8 +175,10 @@ def _pytest_env(project: Project, ctx: Context, report: Path) -> dict[str, str]:
     # Bytecode goes to the state directory, never into __pycache__ folders in the project, so
     # it is written even where PYTHONDONTWRITEBYTECODE says not to write it into trees: without
     # it every run compiles pytest and its plugins again (0.6 s of CPU a run).
-    bytecode = {"PYTHONPYCACHEPREFIX": str(ctx.state / "pycache")}
-    bytecode["PYTHONDONTWRITEBYTECODE"] = ""  # empty is unset, to Python
+    bytecode = {
+        "PYTHONPYCACHEPREFIX": str(ctx.state / "pycache"),
+        "PYTHONDONTWRITEBYTECODE": "",  # empty is unset, to Python
+    }
     env = venv.activated(venv.venv_dir(project, ctx))
     return {**env, **bytecode, **pytest_progress.plugin_env(report)}
 

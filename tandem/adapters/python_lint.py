@@ -8,7 +8,6 @@ Projects nested inside the project are excluded, being theirs to check.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -117,7 +116,7 @@ def tool_argv(project: Project, tool: str) -> tuple[str, ...]:
     """How to run black or ruff: at the version the project pins, else Tandem's own."""
     version = pyproject.pinned(project.path, tool, project.test_requires)
     if version is None or venv.UV is None:
-        return _own(tool)
+        return venv.own_tool(tool)
     return (
         venv.UV,
         "tool",
@@ -128,13 +127,6 @@ def tool_argv(project: Project, tool: str) -> tuple[str, ...]:
         f"{tool}=={version}",
         tool,
     )
-
-
-def _own(tool: str) -> tuple[str, ...]:
-    """Tandem's own black, or ruff's binary where it lies beside Tandem's interpreter."""
-    if tool == "ruff" and os.access(venv.RUFF, os.X_OK):
-        return (str(venv.RUFF),)
-    return (sys.executable, "-m", tool)
 
 
 def _tool_env(ctx: Context) -> dict[str, str]:

@@ -59,6 +59,13 @@ UV = find_uv()
 RUFF = Path(sys.executable).parent / "ruff"
 
 
+def own_tool(tool: str) -> tuple[str, ...]:
+    """Tandem's own black, or ruff's binary where it lies beside Tandem's interpreter."""
+    if tool == "ruff" and os.access(RUFF, os.X_OK):
+        return (str(RUFF),)
+    return (sys.executable, "-m", tool)
+
+
 @dataclass(frozen=True)
 class Setup:
     """How a project's environment is made: the interpreter, the lock, what Tandem adds."""

@@ -24,10 +24,8 @@ def test_a_sync_copies_what_changed_and_removes_what_went(tmp_path):
     assert mirror.sync(str(source), str(target)) == 1
     assert listing(target) == {"pkg/a.py"}
     assert (target / "pkg" / "a.py").read_text() == "a = 22\n"
-    source_stat, target_stat = (source / "pkg/a.py").stat(), (
-        target / "pkg/a.py"
-    ).stat()
-    assert source_stat.st_mtime_ns == target_stat.st_mtime_ns
+    copied, original = (target / "pkg/a.py").stat(), (source / "pkg/a.py").stat()
+    assert copied.st_mtime_ns == original.st_mtime_ns
 
 
 def test_outputs_caches_and_environments_are_neither_copied_nor_pruned(tmp_path):

@@ -250,10 +250,8 @@ def test_unformatted_file_is_a_black_failure(tmp_path: Path) -> None:
     files = {**package("fmt"), "src/fmt/ugly.py": 'x = {  "a":1 }\n'}
     proj = project(write_tree(tmp_path / "fmt", files))
     run = run_step(proj, Step.FMT, context(tmp_path, "check"))
-    assert [r.returncode for r in run.results] == [
-        1,
-        1,
-    ]  # the quick look, then the diffs
+    # the quick look, then the diffs
+    assert [r.returncode for r in run.results] == [1, 1]
     (case,) = run.cases
     assert (case.classname, case.name) == ("fmt/src/fmt", "black: src/fmt/ugly.py")
     assert (case.verdict, case.type, case.file, case.line) == (
