@@ -54,6 +54,11 @@ class Interpreter:
     version: Version
 
 
+def venv_python(venv: Path) -> Path:
+    """The interpreter of a virtual environment."""
+    return venv / "bin" / "python"
+
+
 def wanted(
     project: Path, pyproject: Mapping, search_up_to: Path | None = None
 ) -> Wanted | None:

@@ -14,7 +14,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from tandem.adapters import base, interpreters, pyproject, pytest_parts, venv
+from tandem.adapters import (
+    base,
+    build_env,
+    interpreters,
+    pyproject,
+    pytest_parts,
+    venv,
+)
 from tandem.lazy import lazy
 from tandem.model import (
     Command,
@@ -172,15 +179,8 @@ def _pytest(project: Project, ctx: Context) -> Command:
 
 
 def _pytest_env(project: Project, ctx: Context, report: Path) -> dict[str, str]:
-    # Bytecode goes to the state directory, never into __pycache__ folders in the project, so
-    # it is written even where PYTHONDONTWRITEBYTECODE says not to write it into trees: without
-    # it every run compiles pytest and its plugins again (0.6 s of CPU a run).
-    bytecode = {
-        "PYTHONPYCACHEPREFIX": str(ctx.state / "pycache"),
-        "PYTHONDONTWRITEBYTECODE": "",  # empty is unset, to Python
-    }
     env = venv.activated(venv.venv_dir(project, ctx))
-    return {**env, **bytecode, **pytest_progress.plugin_env(report)}
+    return {**env, **venv.bytecode_env(ctx.state), **pytest_progress.plugin_env(report)}
 
 
 def rerun_commands(
@@ -256,6 +256,7 @@ def _tool(step: Step, results: Sequence[ProcessResult]) -> str:
 BUILD_TOOLS = {
     venv.MIRROR: "mirror",
     venv.ENVIRONMENT: "venv",
+    build_env.PURPOSE: "venv",
     venv.INSTALL: "install",
     venv.WHEEL: "wheel",
     venv.OUTPUT: "wheel",

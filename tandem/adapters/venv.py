@@ -22,7 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tandem.adapters import base, interpreters, mirror, pyproject, scm_version
+from tandem.adapters import (
+    base,
+    build_env,
+    interpreters,
+    mirror,
+    pyproject,
+    scm_version,
+)
+from tandem.adapters.interpreters import venv_python
 from tandem.model import Command, Context, Project, Step
 
 Argv = tuple[str, ...]
@@ -88,11 +96,6 @@ def environment(state: Path, project: Project) -> Path:
     return state / "venvs" / project.name
 
 
-def venv_python(venv: Path) -> Path:
-    """The environment's interpreter."""
-    return venv / "bin" / "python"
-
-
 def mirrors(project: Project, ctx: Context) -> Path:
     """Where the project's build reads its sources (and those of its local requirements)."""
     return ctx.state / "src" / project.name
@@ -116,6 +119,17 @@ def sized(slots: int) -> dict[str, str]:
     threads = str(max(1, slots))
     names = ("UV_CONCURRENT_INSTALLS", "UV_CONCURRENT_BUILDS")
     return {**UV_ENV, **dict.fromkeys(names, threads)}
+
+
+def bytecode_env(state: Path) -> dict[str, str]:
+    """Variables that keep bytecode in the state directory, never in `__pycache__` folders of a
+    project, and write it even where PYTHONDONTWRITEBYTECODE says not to write into trees:
+    without it every run compiles the tools it imports (pytest, a build backend) again.
+    """
+    return {
+        "PYTHONPYCACHEPREFIX": str(state / "pycache"),
+        "PYTHONDONTWRITEBYTECODE": "",  # empty is unset, to Python
+    }
 
 
 def activated(venv: Path) -> dict[str, str]:
@@ -172,18 +186,46 @@ def _provides_pytest(project: Project) -> bool:
 
 
 def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ...]:
-    """Mirror the sources, (re)make the environment if stale, build each source's wheel once
+    """Mirror the sources, (re)make the environments if stale, build each source's wheel once
     and install those wheels, and put the project's into the build output."""
     plan = setup(project, ctx)
     mirrored = [mirror_path(mirrors(project, ctx), s) for s in plan.sources]
     pairs = (p for pair in zip(plan.sources, mirrored) for p in pair)
-    env = {**build_env(plan), **sized(ctx.slots)}
+    env = {**build_variables(plan), **sized(ctx.slots)}
     deps_env = scm_version.for_dependencies(env, pyproject.read_pyproject(project.path))
+    kept = _kept_builds(project, ctx, uv, plan, mirrored, env)
     return (
         Command(mirror_command(*pairs), project.path, purpose=MIRROR),
-        *environment_commands(project, ctx, uv, plan, mirrored[0], deps_env),
+        *environment_commands(project, ctx, uv, plan, mirrored[0], deps_env, kept),
         *_install_commands(project, ctx, uv, plan, mirrored, env),
     )
+
+
+def _builds_in_kept_environments(plan: Setup) -> bool:
+    """True when every source has a static name, so each is built into a wheel of its own
+    (`_install_commands`) in a build environment Tandem keeps."""
+    return all(pyproject.static_name(source) for source in plan.sources)
+
+
+def _kept_builds(
+    project: Project,
+    ctx: Context,
+    uv: str,
+    plan: Setup,
+    mirrored: Sequence[Path],
+    env: dict[str, str],
+) -> tuple[Command, ...]:
+    """Commands that make each source's build environment (none when uv builds them)."""
+    if not _builds_in_kept_environments(plan):
+        return ()
+    home = venv_dir(project, ctx)
+    env = _kept_env(env, ctx)
+    return build_env.making(uv, plan.python.path, home, plan.sources, mirrored, env)
+
+
+def _kept_env(env: dict[str, str], ctx: Context) -> dict[str, str]:
+    """A build's variables in a kept build environment, whose backend keeps its bytecode."""
+    return {**env, **bytecode_env(ctx.state)}
 
 
 def _install_commands(
@@ -198,20 +240,22 @@ def _install_commands(
     from there, the project's synced into the build output. A source without a static name
     (setup.py alone) is installed from its mirror instead, and the project's wheel built after.
     """
-    python = str(venv_python(venv_dir(project, ctx)))
+    home = venv_dir(project, ctx)
+    python = str(venv_python(home))
     names = [pyproject.static_name(source) for source in plan.sources]
     user = tuple(project.args.get(Step.BUILD, ()))
     install = (uv, "pip", "install", "--python", python, "--no-deps", "--reinstall")
-    if not all(names):
+    if not _builds_in_kept_environments(plan):
         # --no-sources: a mirror is outside its uv workspace, and its requirements are installed.
         from_mirrors = (*install, "--no-sources", *map(str, mirrored))
-        wheel = _wheel(uv, python, ctx.dist, mirrored[0], user, env)
+        wheel = _wheel(uv, ("--python", python), ctx.dist, mirrored[0], user, env)
         return (Command(from_mirrors, mirrored[0], env, purpose=INSTALL), wheel)
     folders = [ctx.workdir / "wheels" / str(index) for index in range(len(mirrored))]
+    built = _kept_env(env, ctx)
     # The build's arguments are the project's: its own wheel (the first) alone takes them.
     wheels = [
-        _wheel(uv, python, folder, source, user if folder is folders[0] else (), env)
-        for folder, source in zip(folders, mirrored)
+        _wheel(uv, build_env.wheel_argv(home, n), out, source, () if n else user, built)
+        for n, (out, source) in enumerate(zip(folders, mirrored))
     ]
     links = (arg for folder in folders for arg in ("--find-links", str(folder)))
     named = (*install, "--no-index", *links, *names)
@@ -223,15 +267,16 @@ def _install_commands(
 
 
 def _wheel(
-    uv: str, python: str, out: Path, source: Path, user: Argv, env: dict[str, str]
+    uv: str, where: Argv, out: Path, source: Path, user: Argv, env: dict[str, str]
 ) -> Command:
-    """`uv build --wheel` of a mirrored source into `out` (--no-sources: see above)."""
+    """`uv build --wheel` of a mirrored source into `out`, with the interpreter (or kept build
+    environment) `where` says (--no-sources: see above)."""
     argv = (uv, "build", "--wheel", "--no-sources", "--out-dir", str(out))
-    argv += ("--python", python, *user, str(source))
+    argv += (*where, *user, str(source))
     return Command(argv, source, env, purpose=WHEEL)
 
 
-def build_env(plan: Setup) -> dict[str, str]:
+def build_variables(plan: Setup) -> dict[str, str]:
     """uv's settings, and the versions of sources that take theirs from git tags."""
     versions = [
         scm_version.pretend_env(path, pyproject.read_pyproject(path))
@@ -248,15 +293,16 @@ def environment_commands(
     plan: Setup,
     mirrored: Path,
     env: dict[str, str],
+    kept: Sequence[Command] = (),
 ) -> tuple[Command, ...]:
-    """Commands that (re)make the project's environment (with the build's `env`); none while
-    its stamp is fresh."""
+    """Commands that (re)make the project's environment (with the build's `env`) and then the
+    `kept` build environments in it; none while its stamp is fresh."""
     venv = venv_dir(project, ctx)
     if plan.lock is not None:
         argvs, cwd = _locked_argvs(project, venv, plan, uv), project.path
     else:
         argvs, cwd = _resolved_argvs(project, venv, plan, uv, mirrored), mirrored
-    digest = _digest(plan, argvs)
+    digest = _digest(plan, [*argvs, *(command.argv for command in kept)])
     if is_fresh(venv, digest):
         return ()
     env = {**env, "UV_PROJECT_ENVIRONMENT": str(venv)}
@@ -265,7 +311,7 @@ def environment_commands(
     stamp = Command(
         check, cwd, activated(venv), stamp=venv / STAMP, purpose=ENVIRONMENT
     )
-    return (*steps, stamp)
+    return (*steps, *kept, stamp)
 
 
 def is_fresh(venv: Path, digest: str) -> bool:

@@ -87,8 +87,10 @@ def test_environment_is_built_once_and_rebuilt_when_pyproject_changes(
     path = write_tree(tmp_path / "solo", package("solo"))
     ctx = context(tmp_path, "first")
     first = run_step(project(path), Step.BUILD, ctx)
+    # The project's environment, then its build environment inside it (the backend asked for
+    # nothing more), then the stamp.
     made = [c.argv[1] for c in first.commands[1:-3]]
-    assert made == ["venv", "pip", "-c"]
+    assert made == ["venv", "pip", "venv", "pip", "-c", "pip", "-c"]
     assert step_names(first) == [("solo", "[wheel]", Verdict.PASSED)]
     stamp = first.commands[-4].stamp
     assert stamp is not None and stamp.read_text().endswith(first.commands[-4].argv[-1])
@@ -97,7 +99,7 @@ def test_environment_is_built_once_and_rebuilt_when_pyproject_changes(
         pyproject("solo", extra='description = "changed"\n')
     )
     again = python.commands(project(path), Step.BUILD, ctx)
-    assert [c.argv[1] for c in again[1:-3]] == ["venv", "pip", "-c"]
+    assert [c.argv[1] for c in again[1:-3]] == made
     assert again[-4].argv[-1] != first.commands[-4].argv[-1]
 
 

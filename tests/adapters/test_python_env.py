@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tandem.adapters import interpreters, python, venv
+from tandem.adapters import build_env, interpreters, python, venv
 from tandem.model import LANGUAGE_STEPS, Command, Step, Verdict
 from tandem.run import run_commands_sync
 from tests.pyfixtures import context, package, project, pyproject, run_step, write_tree
@@ -250,6 +250,56 @@ def test_an_edited_c_file_is_rebuilt_and_the_tree_stays_clean(tmp_path: Path) ->
         ("test_answer", Verdict.FAILURE)
     ]
     assert git(path, "status", "--porcelain") == " M src/speed/_speed.c\n"
+
+
+IN_TREE_BACKEND = {
+    "pyproject.toml": """
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "asking"
+        backend-path = ["_build"]
+
+        [project]
+        name = "asker"
+        version = "0.1.0"
+
+        [tool.hatch.build.targets.wheel]
+        packages = ["src/asker"]
+        """,
+    # The backend asks for iniconfig besides hatchling, and cannot build without it.
+    "_build/asking.py": """
+        from hatchling.build import *  # noqa: F403
+
+
+        def get_requires_for_build_wheel(config_settings=None):
+            return ["iniconfig"]
+
+
+        def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+            import iniconfig  # noqa: F401
+            from hatchling.build import build_wheel as build
+
+            return build(wheel_directory, config_settings, metadata_directory)
+        """,
+    "src/asker/__init__.py": "ANSWER = 42\n",
+}
+
+
+def test_wheels_build_in_a_kept_environment_with_what_the_backend_asks_for(
+    tmp_path: Path,
+) -> None:
+    proj = project(write_tree(tmp_path / "asker", IN_TREE_BACKEND))
+    ctx = context(tmp_path, "first")
+    first = built(proj, ctx)
+    kept = interpreters.venv_python(build_env.location(venv.venv_dir(proj, ctx), 0))
+    wheel = next(c for c in first.commands if c.purpose == venv.WHEEL)
+    assert wheel.argv[wheel.argv.index("--python") + 1] == str(kept)
+    assert "--no-build-isolation" in wheel.argv
+    assert in_env(proj, ctx, "import asker; print(asker.ANSWER)") == "42"
+    # The next build makes no environment: it builds in the kept one at once.
+    again = built(proj, context(tmp_path, "again"))
+    purposes = [c.purpose for c in again.commands[1:]]
+    assert purposes == [venv.WHEEL, venv.INSTALL, venv.OUTPUT]
 
 
 def test_ruff_fix_in_the_config_is_reported_and_the_file_is_unchanged(
