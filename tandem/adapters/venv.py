@@ -9,7 +9,7 @@ pytest is added when nothing provides it. The environment is remade only when it
 the last command carries a digest of them and the runner stamps it when it succeeds. The project
 and its local requirements are then installed from out-of-tree mirrors (never editable) on every
 build, so compiled extensions are rebuilt from the sources as they are and nothing is written
-into the project.
+into the project. Their wheels build in environments kept inside the project's (`build_env`).
 """
 
 from __future__ import annotations
