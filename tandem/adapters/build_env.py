@@ -68,6 +68,11 @@ def location(home: Path, index: int) -> Path:
     return home / "build" / str(index)
 
 
+def made(home: Path, count: int) -> bool:
+    """True when each of a project's `count` build environments has its interpreter."""
+    return all(venv_python(location(home, index)).exists() for index in range(count))
+
+
 def making(
     uv: str,
     interpreter: Path,

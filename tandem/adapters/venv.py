@@ -303,7 +303,8 @@ def environment_commands(
     else:
         argvs, cwd = _resolved_argvs(project, venv, plan, uv, mirrored), mirrored
     digest = _digest(plan, [*argvs, *(command.argv for command in kept)])
-    if is_fresh(venv, digest):
+    built = not kept or build_env.made(venv, len(plan.sources))
+    if built and is_fresh(venv, digest):
         return ()
     env = {**env, "UV_PROJECT_ENVIRONMENT": str(venv)}
     check = (str(venv_python(venv)), "-c", "import sys", f"{DIGEST_FLAG}{digest}")

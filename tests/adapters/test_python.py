@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from tandem.adapters import python, venv
+from tandem.adapters import build_env, python, venv
 from tandem.model import Command, ProcessResult, Step, Verdict
 from tandem.run import run_commands_sync
 from tests.pyfixtures import (
@@ -95,6 +96,10 @@ def test_environment_is_built_once_and_rebuilt_when_pyproject_changes(
     stamp = first.commands[-4].stamp
     assert stamp is not None and stamp.read_text().endswith(first.commands[-4].argv[-1])
     assert len(python.commands(project(path), Step.BUILD, ctx)) == 4
+    # A build environment removed by hand is remade, with the environment it lives in.
+    shutil.rmtree(build_env.location(venv.venv_dir(project(path), ctx), 0))
+    remade = python.commands(project(path), Step.BUILD, ctx)
+    assert [c.argv[1] for c in remade[1:-3]] == made
     (path / "pyproject.toml").write_text(
         pyproject("solo", extra='description = "changed"\n')
     )
