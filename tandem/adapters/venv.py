@@ -193,7 +193,13 @@ def build_commands(project: Project, ctx: Context, uv: str) -> tuple[Command, ..
     pairs = (p for pair in zip(plan.sources, mirrored) for p in pair)
     env = {**build_variables(plan), **sized(ctx.slots)}
     deps_env = scm_version.for_dependencies(env, pyproject.read_pyproject(project.path))
-    kept = _kept_builds(project, ctx, uv, plan, mirrored, env)
+    # Each source's build environment, when each builds into a wheel of its own.
+    home, kept_env = venv_dir(project, ctx), _kept_env(env, ctx)
+    kept = (
+        build_env.making(uv, plan.python.path, home, plan.sources, mirrored, kept_env)
+        if _builds_in_kept_environments(plan)
+        else ()
+    )
     return (
         Command(mirror_command(*pairs), project.path, purpose=MIRROR),
         *environment_commands(project, ctx, uv, plan, mirrored[0], deps_env, kept),
@@ -205,22 +211,6 @@ def _builds_in_kept_environments(plan: Setup) -> bool:
     """True when every source has a static name, so each is built into a wheel of its own
     (`_install_commands`) in a build environment Tandem keeps."""
     return all(pyproject.static_name(source) for source in plan.sources)
-
-
-def _kept_builds(
-    project: Project,
-    ctx: Context,
-    uv: str,
-    plan: Setup,
-    mirrored: Sequence[Path],
-    env: dict[str, str],
-) -> tuple[Command, ...]:
-    """Commands that make each source's build environment (none when uv builds them)."""
-    if not _builds_in_kept_environments(plan):
-        return ()
-    home = venv_dir(project, ctx)
-    env = _kept_env(env, ctx)
-    return build_env.making(uv, plan.python.path, home, plan.sources, mirrored, env)
 
 
 def _kept_env(env: dict[str, str], ctx: Context) -> dict[str, str]:
@@ -303,8 +293,8 @@ def environment_commands(
     else:
         argvs, cwd = _resolved_argvs(project, venv, plan, uv, mirrored), mirrored
     digest = _digest(plan, [*argvs, *(command.argv for command in kept)])
-    built = not kept or build_env.made(venv, len(plan.sources))
-    if built and is_fresh(venv, digest):
+    kept_made = not kept or build_env.made(venv, len(plan.sources))
+    if kept_made and is_fresh(venv, digest):
         return ()
     env = {**env, "UV_PROJECT_ENVIRONMENT": str(venv)}
     check = (str(venv_python(venv)), "-c", "import sys", f"{DIGEST_FLAG}{digest}")
